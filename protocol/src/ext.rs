@@ -15,6 +15,10 @@ pub const EXTENSION_TAGS: std::ops::RangeInclusive<u8> = 100..=127;
 /// Tag of the server's reply to an `ext` request.
 pub const MSG_EXTENSIONS: u8 = 100;
 
+/// Extensions this version of the protocol defines. None yet: the mechanism exists so that adding
+/// one never breaks a stock client.
+pub const SUPPORTED: &[&str] = &[];
+
 /// Most extension names a client may request at once; further ones are ignored.
 pub const MAX_REQUESTED: usize = 16;
 
@@ -70,7 +74,10 @@ mod tests {
     fn request_parsing_is_forgiving_but_bounded() {
         assert_eq!(parse_request("a, b,,a"), vec!["a", "b"]);
         assert!(parse_request("").is_empty());
-        let many = (0..40).map(|i| format!("x{i}")).collect::<Vec<_>>().join(",");
+        let many = (0..40)
+            .map(|i| format!("x{i}"))
+            .collect::<Vec<_>>()
+            .join(",");
         assert_eq!(parse_request(&many).len(), MAX_REQUESTED);
         assert!(parse_request(&"y".repeat(65)).is_empty());
     }

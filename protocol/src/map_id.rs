@@ -79,6 +79,9 @@ mod tests {
         assert_eq!(MapId::parse("a/b"), Err(MapIdError::BadChar('/')));
         assert_eq!(MapId::parse("a b"), Err(MapIdError::BadChar(' ')));
         assert_eq!(MapId::parse("café"), Err(MapIdError::BadChar('é')));
-        assert_eq!(MapId::parse(&"x".repeat(129)), Err(MapIdError::TooLong(129)));
+        assert_eq!(
+            MapId::parse(&"x".repeat(129)),
+            Err(MapIdError::TooLong(129))
+        );
     }
 }

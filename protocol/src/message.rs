@@ -159,6 +159,26 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The kind of a well-formed message from its first bytes, without decoding the payload.
+pub fn peek_kind(frame: &[u8]) -> Option<MessageKind> {
+    if frame == KEEPALIVE {
+        return Some(MessageKind::Keepalive);
+    }
+    Some(match *frame.first()? {
+        MSG_SYNC => match *frame.get(1)? {
+            SYNC_STEP1 => MessageKind::SyncStep1,
+            SYNC_STEP2 => MessageKind::SyncStep2,
+            SYNC_UPDATE => MessageKind::Update,
+            _ => return None,
+        },
+        MSG_AWARENESS => MessageKind::Awareness,
+        MSG_AUTH => MessageKind::Auth,
+        MSG_QUERY_AWARENESS => MessageKind::QueryAwareness,
+        t if EXTENSION_TAGS.contains(&t) => MessageKind::Extension,
+        _ => return None,
+    })
+}
+
 /// Decodes one message occupying the whole of `frame`.
 pub fn decode(frame: &[u8]) -> Result<Message<'_>, DecodeError> {
     if frame.is_empty() {
@@ -179,9 +199,7 @@ pub fn decode(frame: &[u8]) -> Result<Message<'_>, DecodeError> {
                 other => return Err(DecodeError::UnknownSyncType(other)),
             }
         }
-        t if t == MSG_AWARENESS as u64 => Message::Awareness {
-            update: c.bytes()?,
-        },
+        t if t == MSG_AWARENESS as u64 => Message::Awareness { update: c.bytes()? },
         t if t == MSG_AUTH as u64 => {
             let permission = c.var_uint()?;
             let denied = if permission == 0 {
@@ -195,10 +213,7 @@ pub fn decode(frame: &[u8]) -> Result<Message<'_>, DecodeError> {
         t if t <= u8::MAX as u64 && EXTENSION_TAGS.contains(&(t as u8)) => {
             let body = &frame[c.pos..];
             c.pos = frame.len();
-            Message::Extension {
-                tag: t as u8,
-                body,
-            }
+            Message::Extension { tag: t as u8, body }
         }
         other => return Err(DecodeError::UnknownType(other)),
     };
@@ -312,7 +327,10 @@ mod tests {
             DecodeError::UnknownType(9).close_code(),
             CloseCode::UnsupportedData
         );
-        assert_eq!(DecodeError::Truncated.close_code(), CloseCode::ProtocolError);
+        assert_eq!(
+            DecodeError::Truncated.close_code(),
+            CloseCode::ProtocolError
+        );
     }
 
     #[test]

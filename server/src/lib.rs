@@ -1,1 +1,57 @@
-//! x
+//! The Waymark server: a y-websocket-compatible sync server for customer journey maps.
+//!
+//! [`run`] serves on a listener until a shutdown token is cancelled; the `waymark` binary wraps it
+//! with configuration, logging and signal handling.
+
+pub mod config;
+mod connection;
+pub mod metrics;
+mod outlet;
+mod registry;
+mod room;
+mod routes;
+mod state;
+pub mod store;
+pub mod telemetry;
+
+pub use config::Config;
+
+use std::sync::Arc;
+use store::Store;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{info, warn};
+
+/// Serves until `shutdown` is cancelled, then closes every connection with "going away", makes every
+/// map durable, closes the store and returns (within `config.shutdown_timeout`).
+pub async fn run(
+    listener: TcpListener,
+    store: Arc<dyn Store>,
+    config: Config,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let tracker = TaskTracker::new();
+    let shutdown_timeout = config.shutdown_timeout;
+    let shared = state::Shared::new(
+        Arc::clone(&store),
+        config,
+        shutdown.clone(),
+        tracker.clone(),
+    );
+    let app = routes::router(Arc::clone(&shared));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await?;
+    info!("shutting down: closing connections and flushing maps");
+    tracker.close();
+    if tokio::time::timeout(shutdown_timeout, tracker.wait())
+        .await
+        .is_err()
+    {
+        warn!(timeout = ?shutdown_timeout, "shutdown timed out; some tasks did not finish");
+    }
+    store.close().await?;
+    info!("shutdown complete");
+    Ok(())
+}

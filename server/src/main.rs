@@ -1,1 +1,54 @@
-fn main(){}
+//! The `waymark` command.
+
+use anyhow::Context;
+use clap::Parser;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tracing::info;
+use waymark_server::config::{Cli, Command, ServeArgs};
+use waymark_server::store::SqliteStore;
+use waymark_server::{Config, run, telemetry};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => serve(args).await,
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    telemetry::init(args.log_format);
+    let store = SqliteStore::open(&args.data)
+        .with_context(|| format!("cannot open storage in {}", args.data.display()))?;
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    info!(%addr, data = %store.path().display(), "listening");
+    let shutdown = CancellationToken::new();
+    tokio::spawn(stop_on_signal(shutdown.clone()));
+    run(listener, Arc::new(store), Config::from(&args), shutdown).await
+}
+
+/// Cancels `shutdown` on ctrl-c or SIGTERM.
+async fn stop_on_signal(shutdown: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => info!("ctrl-c received"),
+        _ = term => info!("SIGTERM received"),
+    }
+    shutdown.cancel();
+}

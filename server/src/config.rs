@@ -1,0 +1,163 @@
+//! Command-line interface and runtime settings of the `waymark` binary.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+use waymark_protocol::limits;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "waymark",
+    version,
+    about = "Real-time collaboration server for customer journey maps",
+    long_about = "Real-time collaboration server for customer journey maps.\n\n\
+                  Each map is a Yjs document, synced over WebSocket at /maps/{mapId} with the \
+                  y-websocket protocol (see protocol/PROTOCOL.md)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the chosen address is logged).
+    #[arg(long, env = "WAYMARK_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Directory holding the embedded database; created if missing.
+    #[arg(long, env = "WAYMARK_DATA", default_value = "./waymark-data")]
+    pub data: PathBuf,
+
+    /// Log format.
+    #[arg(long, env = "WAYMARK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+
+    /// Largest WebSocket message accepted, e.g. 8MiB or 512KiB; larger ones close the connection
+    /// with code 1009.
+    #[arg(long, env = "WAYMARK_MAX_MESSAGE_SIZE", default_value = "8MiB", value_parser = parse_size)]
+    pub max_message_size: usize,
+
+    /// Messages queued for one connection before it counts as too slow and is closed with code 1013.
+    #[arg(long, env = "WAYMARK_SEND_QUEUE", default_value_t = 1024,
+          value_parser = clap::value_parser!(u32).range(16..=1_000_000))]
+    pub send_queue: u32,
+
+    /// How long a map stays in memory after its last connection closes, e.g. 30s or 5m.
+    #[arg(long, env = "WAYMARK_UNLOAD_AFTER", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub unload_after: Duration,
+
+    /// Longest a graceful shutdown may take before the process exits anyway.
+    #[arg(long, env = "WAYMARK_SHUTDOWN_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub shutdown_timeout: Duration,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable, coloured when the output is a terminal.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Settings of a running server, independent of where they came from.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub max_message_size: usize,
+    pub send_queue: usize,
+    pub unload_after: Duration,
+    pub shutdown_timeout: Duration,
+    pub awareness_timeout: Duration,
+    pub keepalive_interval: Duration,
+    pub ping_interval: Duration,
+    pub ping_timeout: Duration,
+    /// Compact a map's update log into a snapshot once it holds this many updates...
+    pub compact_after_updates: usize,
+    /// ...or this many bytes.
+    pub compact_after_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_message_size: limits::DEFAULT_MAX_MESSAGE_BYTES,
+            send_queue: 1024,
+            unload_after: Duration::from_secs(30),
+            shutdown_timeout: Duration::from_secs(10),
+            awareness_timeout: limits::AWARENESS_TIMEOUT,
+            keepalive_interval: limits::KEEPALIVE_INTERVAL,
+            ping_interval: limits::PING_INTERVAL,
+            ping_timeout: limits::PING_TIMEOUT,
+            compact_after_updates: 1000,
+            compact_after_bytes: 4 << 20,
+        }
+    }
+}
+
+impl From<&ServeArgs> for Config {
+    fn from(a: &ServeArgs) -> Self {
+        Config {
+            max_message_size: a.max_message_size,
+            send_queue: a.send_queue as usize,
+            unload_after: a.unload_after,
+            shutdown_timeout: a.shutdown_timeout,
+            ..Config::default()
+        }
+    }
+}
+
+/// Parses a byte size such as `8388608`, `512KiB`, `8MiB` or `1GiB`.
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    let n: usize = digits
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size; use e.g. 8MiB, 512KiB or 1048576"))?;
+    let mult: usize = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" | "K" | "KB" => 1 << 10,
+        "MiB" | "M" | "MB" => 1 << 20,
+        "GiB" | "G" | "GB" => 1 << 30,
+        other => {
+            return Err(format!(
+                "unknown size unit {other:?}; use B, KiB, MiB or GiB"
+            ));
+        }
+    };
+    let size = n
+        .checked_mul(mult)
+        .ok_or_else(|| format!("{s:?} is too large"))?;
+    if !(1024..=(1usize << 30)).contains(&size) {
+        return Err(format!("{s:?} is out of range; allowed: 1KiB to 1GiB"));
+    }
+    Ok(size)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("8MiB"), Ok(8 << 20));
+        assert_eq!(parse_size("512KiB"), Ok(512 << 10));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert!(parse_size("12").unwrap_err().contains("out of range"));
+        assert!(parse_size("8XB").unwrap_err().contains("unit"));
+        assert!(parse_size("lots").unwrap_err().contains("not a size"));
+    }
+}

@@ -1,0 +1,295 @@
+//! One WebSocket connection: a reader that decodes frames and hands them to the map's room, and a
+//! writer that drains the connection's bounded queue, pings, and sends keepalives.
+
+use crate::outlet::{Gone, Kick, Outbound, Outlet};
+use crate::registry::Registry;
+use crate::room::Inbound;
+use crate::state::Shared;
+use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
+use bytes::Bytes;
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, MissedTickBehavior, interval, timeout};
+use tracing::{Instrument, debug, info_span, warn};
+use waymark_protocol::message::{self, KEEPALIVE, Message};
+use waymark_protocol::{CloseCode, MapId, MessageKind, ext};
+
+/// Messages written to the socket before it is flushed.
+const WRITE_BATCH: usize = 64;
+
+/// How long the closing handshake may take.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Serves one upgraded connection until it closes.
+pub async fn serve(
+    socket: WebSocket,
+    map: MapId,
+    extensions: Option<Vec<String>>,
+    shared: Arc<Shared>,
+) {
+    let conn_id = shared.next_conn_id();
+    let span = info_span!("conn", map_id = %map, conn_id);
+    async move {
+        shared.metrics.connections.inc();
+        debug!("connected");
+        let (sink, stream) = socket.split();
+        let (outlet, queue) = Outlet::new(conn_id, shared.config.send_queue);
+        if let Some(requested) = extensions {
+            // No extension is defined yet; the answer still tells the client what it got.
+            let accepted: Vec<&str> = requested
+                .iter()
+                .map(String::as_str)
+                .filter(|n| ext::SUPPORTED.contains(n))
+                .collect();
+            let _ = outlet.send(ext::encode_accepted(&accepted).into());
+        }
+        let writer = shared.tracker.spawn(
+            write_loop(sink, queue, outlet.kick().clone(), Arc::clone(&shared)).in_current_span(),
+        );
+        match Registry::join(&shared, &map, outlet.clone()).await {
+            Ok(room) => {
+                read_loop(stream, &room, &outlet, &shared).await;
+                room.leave(conn_id).await;
+            }
+            Err(e) => {
+                warn!(error = %e, "cannot join map");
+                let code = match e {
+                    crate::room::JoinError::ShuttingDown => CloseCode::GoingAway,
+                    _ => CloseCode::InternalError,
+                };
+                outlet.kick().kick(code, e.to_string());
+            }
+        }
+        // The reader is done; make sure the writer ends too.
+        outlet.kick().kick(CloseCode::Normal, "");
+        drop(outlet);
+        let _ = writer.await;
+        shared.metrics.connections.dec();
+        debug!("disconnected");
+    }
+    .instrument(span)
+    .await
+}
+
+async fn read_loop(
+    mut stream: SplitStream<WebSocket>,
+    room: &crate::registry::RoomHandle,
+    outlet: &Outlet,
+    shared: &Shared,
+) {
+    let kick = outlet.kick();
+    let config = &shared.config;
+    let mut ping = interval(config.ping_interval);
+    ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    ping.reset();
+    let mut last_heard = Instant::now();
+    loop {
+        let frame = tokio::select! {
+            biased;
+            _ = kick.kicked() => return,
+            _ = shared.shutdown.cancelled() => {
+                kick.kick(CloseCode::GoingAway, "server is restarting; reconnect");
+                return;
+            }
+            _ = ping.tick() => {
+                if last_heard.elapsed() >= config.ping_timeout {
+                    warn!(close_code = CloseCode::PingTimeout.code(), "no answer to pings; closing connection");
+                    shared.metrics.error("ping_timeout");
+                    kick.kick(CloseCode::PingTimeout, "no answer to pings");
+                    return;
+                }
+                if outlet.ping() == Err(Gone::Slow) {
+                    slow(shared);
+                    return;
+                }
+                continue;
+            }
+            frame = stream.next() => frame,
+        };
+        let msg = match frame {
+            None => return,
+            Some(Err(e)) => {
+                if is_too_big(e) {
+                    warn!(
+                        close_code = 1009,
+                        limit = config.max_message_size,
+                        "message over the size limit; closing connection"
+                    );
+                    shared.metrics.error("message_too_big");
+                    kick.kick(
+                        CloseCode::MessageTooBig,
+                        format!("message larger than {} bytes", config.max_message_size),
+                    );
+                } else {
+                    debug!("connection lost");
+                }
+                return;
+            }
+            Some(Ok(msg)) => msg,
+        };
+        last_heard = Instant::now();
+        match msg {
+            WsMessage::Binary(frame) => {
+                let inbound = match message::decode(&frame) {
+                    Ok(m) => {
+                        shared.metrics.message_in(m.kind().label(), frame.len());
+                        to_inbound(&frame, m)
+                    }
+                    Err(e) => {
+                        warn!(error = %e, close_code = e.close_code().code(), "bad message; closing connection");
+                        shared.metrics.error(e.label());
+                        kick.kick(e.close_code(), e.to_string());
+                        return;
+                    }
+                };
+                match inbound {
+                    Ok(Some(inbound)) => {
+                        if room.send(outlet.conn_id, inbound).await.is_err() {
+                            kick.kick(CloseCode::InternalError, "map unavailable; reconnect");
+                            return;
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(reason) => {
+                        warn!(
+                            close_code = CloseCode::UnsupportedData.code(),
+                            "{reason}; closing connection"
+                        );
+                        shared.metrics.error("unknown_type");
+                        kick.kick(CloseCode::UnsupportedData, reason);
+                        return;
+                    }
+                }
+            }
+            WsMessage::Text(_) => {
+                warn!(
+                    close_code = CloseCode::UnsupportedData.code(),
+                    "text frame; closing connection"
+                );
+                shared.metrics.error("text_frame");
+                kick.kick(
+                    CloseCode::UnsupportedData,
+                    "text frames are not supported; send binary messages",
+                );
+                return;
+            }
+            WsMessage::Close(_) => return,
+            WsMessage::Ping(_) | WsMessage::Pong(_) => {}
+        }
+    }
+}
+
+fn slow(shared: &Shared) {
+    warn!("connection fell behind; closing it so it resyncs");
+    shared.metrics.error("slow_consumer");
+}
+
+/// What the room must act on, if anything. `Err` for messages this connection may not send.
+fn to_inbound(frame: &Bytes, msg: Message<'_>) -> Result<Option<Inbound>, &'static str> {
+    Ok(Some(match msg {
+        Message::SyncStep1 { state_vector } => Inbound::SyncStep1(frame.slice_ref(state_vector)),
+        Message::SyncStep2 { update } | Message::Update { update } => {
+            Inbound::Update(frame.slice_ref(update))
+        }
+        Message::Awareness { update } => Inbound::Awareness {
+            frame: frame.clone(),
+            update: frame.slice_ref(update),
+        },
+        Message::QueryAwareness => Inbound::QueryAwareness,
+        // Authentication is not required on this server; the message is accepted and ignored.
+        Message::Auth { .. } => return Ok(None),
+        // No extension is defined yet, so none can have been negotiated.
+        Message::Extension { .. } => return Err("extension message was not negotiated"),
+    }))
+}
+
+fn is_too_big(e: axum::Error) -> bool {
+    matches!(
+        e.into_inner().downcast_ref::<tungstenite::Error>(),
+        Some(tungstenite::Error::Capacity(_))
+    )
+}
+
+async fn write_loop(
+    mut sink: SplitSink<WebSocket, WsMessage>,
+    mut queue: mpsc::Receiver<Outbound>,
+    kick: Kick,
+    shared: Arc<Shared>,
+) {
+    let keepalive_every = shared.config.keepalive_interval;
+    let mut keepalive = interval(keepalive_every / 3);
+    keepalive.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut last_sent = Instant::now();
+    'outer: loop {
+        let first = tokio::select! {
+            biased;
+            _ = kick.kicked() => break,
+            out = queue.recv() => match out {
+                Some(out) => out,
+                None => break,
+            },
+            _ = keepalive.tick() => {
+                if last_sent.elapsed() < keepalive_every {
+                    continue;
+                }
+                Outbound::Frame(Bytes::from_static(&KEEPALIVE))
+            }
+        };
+        let mut next = Some(first);
+        let mut written = 0;
+        while let Some(out) = next.take() {
+            let msg = match out {
+                Outbound::Frame(frame) => {
+                    shared.metrics.message_out(kind_of(&frame), frame.len());
+                    last_sent = Instant::now();
+                    WsMessage::Binary(frame)
+                }
+                Outbound::Ping => WsMessage::Ping(Bytes::new()),
+            };
+            tokio::select! {
+                biased;
+                _ = kick.kicked() => break 'outer,
+                r = sink.feed(msg) => if r.is_err() { break 'outer },
+            }
+            written += 1;
+            if written < WRITE_BATCH {
+                next = queue.try_recv().ok();
+            }
+        }
+        tokio::select! {
+            biased;
+            _ = kick.kicked() => break,
+            r = sink.flush() => if r.is_err() { break },
+        }
+    }
+    let (code, reason) = kick
+        .reason()
+        .map(|(c, r)| (*c, r.to_string()))
+        .unwrap_or((CloseCode::Normal, String::new()));
+    let close = WsMessage::Close(Some(CloseFrame {
+        code: code.code(),
+        reason: truncate_reason(reason).into(),
+    }));
+    let _ = timeout(CLOSE_TIMEOUT, sink.send(close)).await;
+    let _ = timeout(CLOSE_TIMEOUT, sink.close()).await;
+}
+
+/// Close reasons are limited to 123 bytes by RFC 6455.
+fn truncate_reason(mut reason: String) -> String {
+    if reason.len() > 123 {
+        let mut cut = 123;
+        while !reason.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        reason.truncate(cut);
+    }
+    reason
+}
+
+/// The metrics label of an outgoing frame (all produced by this server, so well-formed).
+fn kind_of(frame: &[u8]) -> &'static str {
+    message::peek_kind(frame).map_or("unknown", MessageKind::label)
+}

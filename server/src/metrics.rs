@@ -1,0 +1,130 @@
+//! Prometheus metrics of one server instance, rendered at `GET /metrics`.
+//!
+//! Each server owns its registry (rather than a process-global recorder) so that several servers in
+//! one test process report their own figures.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TypeLabel {
+    pub r#type: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabel {
+    pub kind: &'static str,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    pub connections: Gauge,
+    pub maps_loaded: Gauge,
+    pub messages_in: Family<TypeLabel, Counter>,
+    pub bytes_in: Family<TypeLabel, Counter>,
+    pub messages_out: Family<TypeLabel, Counter>,
+    pub bytes_out: Family<TypeLabel, Counter>,
+    pub update_apply_seconds: Histogram,
+    pub store_commit_seconds: Histogram,
+    pub errors: Family<KindLabel, Counter>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("waymark");
+        let m = Metrics {
+            connections: Gauge::default(),
+            maps_loaded: Gauge::default(),
+            messages_in: Family::default(),
+            bytes_in: Family::default(),
+            messages_out: Family::default(),
+            bytes_out: Family::default(),
+            // 10 µs .. ~0.16 s
+            update_apply_seconds: Histogram::new(exponential_buckets(1e-5, 2.0, 15)),
+            // 50 µs .. ~1.6 s
+            store_commit_seconds: Histogram::new(exponential_buckets(5e-5, 2.0, 16)),
+            errors: Family::default(),
+            registry: Registry::default(),
+        };
+        registry.register(
+            "connections",
+            "Open WebSocket connections",
+            m.connections.clone(),
+        );
+        registry.register(
+            "maps_loaded",
+            "Map documents held in memory",
+            m.maps_loaded.clone(),
+        );
+        registry.register(
+            "messages_in",
+            "Messages received from clients, by type",
+            m.messages_in.clone(),
+        );
+        registry.register(
+            "bytes_in",
+            "Bytes received from clients, by message type",
+            m.bytes_in.clone(),
+        );
+        registry.register(
+            "messages_out",
+            "Messages sent to clients, by type",
+            m.messages_out.clone(),
+        );
+        registry.register(
+            "bytes_out",
+            "Bytes sent to clients, by message type",
+            m.bytes_out.clone(),
+        );
+        registry.register(
+            "update_apply_seconds",
+            "Time to apply one document update",
+            m.update_apply_seconds.clone(),
+        );
+        registry.register(
+            "store_commit_seconds",
+            "Time for a batch of updates to become durable",
+            m.store_commit_seconds.clone(),
+        );
+        registry.register(
+            "errors",
+            "Errors, by kind (bad input, slow consumers, storage failures...)",
+            m.errors.clone(),
+        );
+        Metrics { registry, ..m }
+    }
+
+    pub fn error(&self, kind: &'static str) {
+        self.errors.get_or_create(&KindLabel { kind }).inc();
+    }
+
+    pub fn message_in(&self, r#type: &'static str, bytes: usize) {
+        let l = TypeLabel { r#type };
+        self.messages_in.get_or_create(&l).inc();
+        self.bytes_in.get_or_create(&l).inc_by(bytes as u64);
+    }
+
+    pub fn message_out(&self, r#type: &'static str, bytes: usize) {
+        let l = TypeLabel { r#type };
+        self.messages_out.get_or_create(&l).inc();
+        self.bytes_out.get_or_create(&l).inc_by(bytes as u64);
+    }
+
+    /// The OpenMetrics text exposition of every metric.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}

@@ -1,0 +1,660 @@
+//! One map's live document: its yrs `Doc`, its awareness (presence) and its subscribers.
+//!
+//! Each loaded map is an actor task that owns all of that, so no lock or transaction is ever held
+//! across an `.await`. The actor takes the commands waiting in its inbox as one batch, applies them,
+//! makes the batch's updates durable in one store append, and only then delivers what the batch
+//! produced. So nothing reaches another client before it is stored, and every client sees updates in
+//! the order they were applied.
+
+use crate::outlet::{ConnId, Outlet};
+use crate::registry::Registry;
+use crate::state::Shared;
+use crate::store::{Seq, StoreError};
+use bytes::Bytes;
+use std::collections::{HashMap, HashSet};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::{mpsc, oneshot};
+use tracing::{Instrument, debug, error, info_span, warn};
+use waymark_protocol::message::{
+    encode_awareness, encode_sync_step1, encode_sync_step2, encode_update,
+};
+use waymark_protocol::{CloseCode, MapId};
+use yrs::sync::{Awareness, AwarenessUpdate};
+use yrs::updates::decoder::Decode;
+use yrs::updates::encoder::Encode;
+use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact, Update};
+
+/// Most commands handled in one batch, so one busy map cannot delay its own broadcasts for long.
+const MAX_BATCH: usize = 256;
+
+pub enum Command {
+    Join {
+        outlet: Outlet,
+        reply: oneshot::Sender<Result<(), JoinError>>,
+    },
+    Leave(ConnId),
+    Message {
+        conn: ConnId,
+        msg: Inbound,
+    },
+}
+
+/// A client message the room acts on, its payload sharing the frame's memory.
+pub enum Inbound {
+    SyncStep1(Bytes),
+    Update(Bytes),
+    Awareness { frame: Bytes, update: Bytes },
+    QueryAwareness,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum JoinError {
+    #[error("the map could not be loaded from storage; try again later")]
+    Load,
+    #[error("the server is shutting down")]
+    ShuttingDown,
+    #[error("the map is being reloaded; try again")]
+    Busy,
+}
+
+/// The room can no longer serve: its document may differ from the store.
+#[derive(Debug)]
+struct Poisoned;
+
+enum Out {
+    All {
+        except: Option<ConnId>,
+        frame: Bytes,
+    },
+    To {
+        conn: ConnId,
+        frame: Bytes,
+    },
+}
+
+struct Sub {
+    outlet: Outlet,
+    /// Awareness client ids this connection has published a live state for.
+    clients: HashSet<ClientID>,
+}
+
+struct Room {
+    map: MapId,
+    generation: u64,
+    shared: Arc<Shared>,
+    doc: Doc,
+    awareness: Awareness,
+    /// Filled by the document's update observer: each applied change, encoded once.
+    applied: Arc<Mutex<Vec<Vec<u8>>>>,
+    subs: HashMap<ConnId, Sub>,
+    /// Updates applied in this batch, not yet durable.
+    pending: Vec<Bytes>,
+    /// Messages produced by this batch, delivered once `pending` is durable.
+    outbox: Vec<Out>,
+    log_updates: usize,
+    log_bytes: usize,
+    last_seq: Seq,
+    idle_since: Option<Instant>,
+}
+
+pub async fn run(
+    map: MapId,
+    generation: u64,
+    shared: Arc<Shared>,
+    mut rx: mpsc::Receiver<Command>,
+) {
+    let span = info_span!("room", map_id = %map);
+    async move {
+        let mut room = match Room::load(map.clone(), generation, Arc::clone(&shared)).await {
+            Ok(room) => room,
+            Err(e) => {
+                error!(error = %e, "cannot load map");
+                shared.metrics.error("map_load");
+                Registry::remove_locked(&mut shared.rooms.lock(), &map, generation);
+                rx.close();
+                while let Ok(cmd) = rx.try_recv() {
+                    if let Command::Join { reply, .. } = cmd {
+                        let _ = reply.send(Err(JoinError::Load));
+                    }
+                }
+                return;
+            }
+        };
+        shared.metrics.maps_loaded.inc();
+        debug!("map loaded");
+        room.serve(&mut rx).await;
+        shared.metrics.maps_loaded.dec();
+        debug!("map unloaded");
+    }
+    .instrument(span)
+    .await
+}
+
+#[derive(Debug, thiserror::Error)]
+enum LoadError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("stored update {index} cannot be applied: {detail}")]
+    Corrupt { index: usize, detail: String },
+}
+
+impl Room {
+    async fn load(map: MapId, generation: u64, shared: Arc<Shared>) -> Result<Room, LoadError> {
+        let stored = shared.store.load(&map).await?;
+        let doc = Doc::new();
+        {
+            let mut txn = doc.transact_mut();
+            for (index, bytes) in stored.snapshot.iter().chain(&stored.updates).enumerate() {
+                let update = Update::decode_v1(bytes).map_err(|e| LoadError::Corrupt {
+                    index,
+                    detail: e.to_string(),
+                })?;
+                txn.apply_update(update).map_err(|e| LoadError::Corrupt {
+                    index,
+                    detail: e.to_string(),
+                })?;
+            }
+        }
+        let applied = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&applied);
+        // The observer only records the encoded change: it must not block or open a transaction.
+        doc.observe_update_v1("room", move |_, e| {
+            if let Ok(mut v) = sink.lock() {
+                v.push(e.update.clone());
+            }
+        })
+        .map_err(|e| LoadError::Corrupt {
+            index: 0,
+            detail: e.to_string(),
+        })?;
+        let awareness = Awareness::new(doc.clone());
+        Ok(Room {
+            map,
+            generation,
+            shared,
+            doc,
+            awareness,
+            applied,
+            subs: HashMap::new(),
+            pending: Vec::new(),
+            outbox: Vec::new(),
+            log_updates: stored.updates.len(),
+            log_bytes: stored.log_bytes,
+            last_seq: stored.last_seq,
+            idle_since: Some(Instant::now()),
+        })
+    }
+
+    async fn serve(&mut self, rx: &mut mpsc::Receiver<Command>) {
+        let shutdown = self.shared.shutdown.clone();
+        let sweep_every = (self.shared.config.awareness_timeout / 6).max(Duration::from_millis(50));
+        let mut sweep = tokio::time::interval(sweep_every);
+        sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let unload_at = self.idle_since.map(|t| t + self.shared.config.unload_after);
+            let step = tokio::select! {
+                biased;
+                _ = shutdown.cancelled() => {
+                    self.shut_down(rx).await;
+                    return;
+                }
+                cmd = rx.recv() => match cmd {
+                    Some(cmd) => self.batch(cmd, rx).await,
+                    None => return,
+                },
+                _ = sweep.tick() => {
+                    self.sweep_awareness();
+                    self.flush().await
+                }
+                _ = sleep_until(unload_at) => {
+                    if self.try_unload(rx).await {
+                        return;
+                    }
+                    Ok(())
+                }
+            };
+            if step.is_err() {
+                self.poison(rx);
+                return;
+            }
+        }
+    }
+
+    async fn batch(
+        &mut self,
+        first: Command,
+        rx: &mut mpsc::Receiver<Command>,
+    ) -> Result<(), Poisoned> {
+        self.handle(first).await?;
+        for _ in 1..MAX_BATCH {
+            match rx.try_recv() {
+                Ok(cmd) => self.handle(cmd).await?,
+                Err(_) => break,
+            }
+        }
+        self.flush().await
+    }
+
+    async fn handle(&mut self, cmd: Command) -> Result<(), Poisoned> {
+        match cmd {
+            Command::Join { outlet, reply } => {
+                // The newcomer's first messages must reflect only durable state.
+                self.flush().await?;
+                self.join(outlet);
+                let _ = reply.send(Ok(()));
+            }
+            Command::Leave(conn) => self.remove_sub(conn),
+            Command::Message { conn, msg } => {
+                if self.subs.contains_key(&conn) {
+                    self.message(conn, msg).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn join(&mut self, outlet: Outlet) {
+        let sv = self.doc.transact().state_vector().encode_v1();
+        let mut ok = outlet.send(encode_sync_step1(&sv).into()).is_ok();
+        if ok {
+            if let Ok(update) = self.awareness.update() {
+                if !update.clients.is_empty() {
+                    ok = outlet
+                        .send(encode_awareness(&update.encode_v1()).into())
+                        .is_ok();
+                }
+            }
+        }
+        if ok {
+            self.idle_since = None;
+            self.subs.insert(
+                outlet.conn_id,
+                Sub {
+                    outlet,
+                    clients: HashSet::new(),
+                },
+            );
+        }
+    }
+
+    async fn message(&mut self, conn: ConnId, msg: Inbound) -> Result<(), Poisoned> {
+        match msg {
+            Inbound::SyncStep1(sv) => {
+                let sv = match StateVector::decode_v1(&sv) {
+                    Ok(sv) => sv,
+                    Err(e) => {
+                        self.reject(
+                            conn,
+                            CloseCode::ProtocolError,
+                            "bad_state_vector",
+                            "malformed state vector",
+                            &e,
+                        );
+                        return Ok(());
+                    }
+                };
+                self.flush().await?;
+                let diff = self.doc.transact().encode_state_as_update_v1(&sv);
+                self.send_to(conn, encode_sync_step2(&diff).into());
+            }
+            Inbound::Update(update) => self.apply(conn, &update)?,
+            Inbound::Awareness { frame, update } => {
+                let parsed = match AwarenessUpdate::decode_v1(&update) {
+                    Ok(u) => u,
+                    Err(e) => {
+                        self.reject(
+                            conn,
+                            CloseCode::ProtocolError,
+                            "bad_awareness",
+                            "malformed awareness update",
+                            &e,
+                        );
+                        return Ok(());
+                    }
+                };
+                match self.awareness.apply_update_summary(parsed) {
+                    Ok(Some(summary)) => {
+                        if let Some(sub) = self.subs.get_mut(&conn) {
+                            sub.clients
+                                .extend(summary.added.iter().chain(&summary.updated));
+                            for id in &summary.removed {
+                                sub.clients.remove(id);
+                            }
+                        }
+                        self.outbox.push(Out::All {
+                            except: Some(conn),
+                            frame,
+                        });
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        self.reject(
+                            conn,
+                            CloseCode::ProtocolError,
+                            "bad_awareness",
+                            "invalid awareness update",
+                            &e,
+                        );
+                    }
+                }
+            }
+            Inbound::QueryAwareness => {
+                if let Ok(update) = self.awareness.update() {
+                    self.outbox.push(Out::To {
+                        conn,
+                        frame: encode_awareness(&update.encode_v1()).into(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, conn: ConnId, bytes: &[u8]) -> Result<(), Poisoned> {
+        let started = Instant::now();
+        let update = match Update::decode_v1(bytes) {
+            Ok(u) => u,
+            Err(e) => {
+                self.reject(
+                    conn,
+                    CloseCode::InvalidPayload,
+                    "bad_update",
+                    "update cannot be decoded",
+                    &e,
+                );
+                return Ok(());
+            }
+        };
+        // yrs may panic on input it does not expect; a panic must not take the server down, but the
+        // document can no longer be trusted afterwards.
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            let mut txn = self.doc.transact_mut();
+            txn.apply_update(update)
+        }));
+        self.shared
+            .metrics
+            .update_apply_seconds
+            .observe(started.elapsed().as_secs_f64());
+        // Whatever was integrated (even before an error) is in the document: store and share it.
+        let applied = std::mem::take(&mut *self.applied.lock().unwrap_or_else(|e| e.into_inner()));
+        for delta in applied {
+            let frame = Bytes::from(encode_update(&delta));
+            self.pending.push(frame.slice(frame.len() - delta.len()..));
+            self.outbox.push(Out::All {
+                except: Some(conn),
+                frame,
+            });
+        }
+        match result {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => {
+                self.reject(
+                    conn,
+                    CloseCode::InvalidPayload,
+                    "bad_update",
+                    "update cannot be applied",
+                    &e,
+                );
+                Ok(())
+            }
+            Err(_) => {
+                error!(
+                    conn_id = conn,
+                    "applying an update panicked; reloading the map"
+                );
+                self.shared.metrics.error("update_panic");
+                Err(Poisoned)
+            }
+        }
+    }
+
+    /// Closes a connection that sent something invalid.
+    fn reject(
+        &mut self,
+        conn: ConnId,
+        code: CloseCode,
+        kind: &'static str,
+        reason: &'static str,
+        err: &dyn std::fmt::Display,
+    ) {
+        warn!(conn_id = conn, error = %err, close_code = code.code(), "{reason}; closing connection");
+        self.shared.metrics.error(kind);
+        if let Some(sub) = self.subs.get(&conn) {
+            sub.outlet.kick().kick(code, reason);
+        }
+        self.remove_sub(conn);
+    }
+
+    fn send_to(&mut self, conn: ConnId, frame: Bytes) {
+        let gone = match self.subs.get(&conn) {
+            Some(sub) => sub.outlet.send(frame).is_err(),
+            None => false,
+        };
+        if gone {
+            self.lost(conn);
+        }
+    }
+
+    /// A connection whose queue is full or closed.
+    fn lost(&mut self, conn: ConnId) {
+        if let Some(sub) = self.subs.get(&conn) {
+            if sub
+                .outlet
+                .kick()
+                .reason()
+                .is_some_and(|(c, _)| *c == CloseCode::TryAgainLater)
+            {
+                warn!(
+                    conn_id = conn,
+                    "connection fell behind; closing it so it resyncs"
+                );
+                self.shared.metrics.error("slow_consumer");
+            }
+        }
+        self.remove_sub(conn);
+    }
+
+    fn remove_sub(&mut self, conn: ConnId) {
+        let Some(sub) = self.subs.remove(&conn) else {
+            return;
+        };
+        self.remove_awareness(sub.clients);
+        if self.subs.is_empty() {
+            self.idle_since = Some(Instant::now());
+        }
+    }
+
+    /// Removes presence states and tells everyone still here.
+    fn remove_awareness(&mut self, clients: impl IntoIterator<Item = ClientID>) {
+        let removed: Vec<ClientID> = clients.into_iter().collect();
+        if removed.is_empty() {
+            return;
+        }
+        for &id in &removed {
+            self.awareness.remove_state(id);
+        }
+        if let Ok(update) = self.awareness.update_with_clients(removed) {
+            self.outbox.push(Out::All {
+                except: None,
+                frame: encode_awareness(&update.encode_v1()).into(),
+            });
+        }
+    }
+
+    /// Expires presence states not renewed within the awareness timeout.
+    fn sweep_awareness(&mut self) {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or_default();
+        let timeout = self.shared.config.awareness_timeout.as_millis() as u64;
+        let stale: HashSet<ClientID> = self
+            .awareness
+            .iter()
+            .filter(|(_, s)| s.data.is_some() && now.saturating_sub(s.last_updated) >= timeout)
+            .map(|(id, _)| id)
+            .collect();
+        if stale.is_empty() {
+            return;
+        }
+        debug!(count = stale.len(), "expiring stale awareness states");
+        for sub in self.subs.values_mut() {
+            sub.clients.retain(|id| !stale.contains(id));
+        }
+        self.remove_awareness(stale);
+    }
+
+    /// Makes this batch's updates durable, then delivers its messages.
+    async fn flush(&mut self) -> Result<(), Poisoned> {
+        if !self.pending.is_empty() {
+            let batch = std::mem::take(&mut self.pending);
+            let (count, bytes) = (batch.len(), batch.iter().map(Bytes::len).sum::<usize>());
+            let started = Instant::now();
+            let result = self.shared.store.append(&self.map, batch).await;
+            self.shared
+                .metrics
+                .store_commit_seconds
+                .observe(started.elapsed().as_secs_f64());
+            match result {
+                Ok(seq) => {
+                    self.last_seq = seq;
+                    self.log_updates += count;
+                    self.log_bytes += bytes;
+                }
+                Err(e) => {
+                    error!(error = %e, "cannot store updates");
+                    self.shared.metrics.error("store");
+                    return Err(Poisoned);
+                }
+            }
+        }
+        while !self.outbox.is_empty() {
+            let mut lost = Vec::new();
+            for out in std::mem::take(&mut self.outbox) {
+                match out {
+                    Out::All { except, frame } => {
+                        for (&id, sub) in &self.subs {
+                            if Some(id) != except && sub.outlet.send(frame.clone()).is_err() {
+                                lost.push(id);
+                            }
+                        }
+                    }
+                    Out::To { conn, frame } => {
+                        if let Some(sub) = self.subs.get(&conn) {
+                            if sub.outlet.send(frame).is_err() {
+                                lost.push(conn);
+                            }
+                        }
+                    }
+                }
+            }
+            // Removing a connection may announce its presence removal: loop until nothing is left.
+            for conn in lost {
+                self.lost(conn);
+            }
+        }
+        let config = &self.shared.config;
+        if self.log_updates >= config.compact_after_updates
+            || self.log_bytes >= config.compact_after_bytes
+        {
+            self.compact().await;
+        }
+        Ok(())
+    }
+
+    async fn compact(&mut self) {
+        let snapshot = self
+            .doc
+            .transact()
+            .encode_state_as_update_v1(&StateVector::default());
+        let size = snapshot.len();
+        match self
+            .shared
+            .store
+            .compact(&self.map, snapshot, self.last_seq)
+            .await
+        {
+            Ok(()) => {
+                debug!(
+                    updates = self.log_updates,
+                    log_bytes = self.log_bytes,
+                    snapshot_bytes = size,
+                    "compacted update log"
+                );
+                self.log_updates = 0;
+                self.log_bytes = 0;
+            }
+            Err(e) => {
+                // Not fatal: the log still holds everything; compaction is retried on the next flush.
+                warn!(error = %e, "cannot compact update log");
+                self.shared.metrics.error("compact");
+            }
+        }
+    }
+
+    /// Unloads the map if it is still unused; returns whether it did.
+    async fn try_unload(&mut self, rx: &mut mpsc::Receiver<Command>) -> bool {
+        if !self.subs.is_empty() {
+            self.idle_since = None;
+            return false;
+        }
+        if self.log_updates > 0 {
+            self.compact().await;
+        }
+        {
+            let mut rooms = self.shared.rooms.lock();
+            if !rx.is_empty() {
+                // Someone joined while we were compacting: stay.
+                self.idle_since = Some(Instant::now());
+                return false;
+            }
+            Registry::remove_locked(&mut rooms, &self.map, self.generation);
+        }
+        // A join sent after this point finds the channel closed (or its reply dropped below) and
+        // retries against a fresh room, which loads everything from the store.
+        rx.close();
+        while rx.try_recv().is_ok() {}
+        true
+    }
+
+    /// Storage failed or the document is suspect: drop every connection (they reconnect and resync
+    /// against a fresh room) and go away without delivering anything not stored.
+    fn poison(&mut self, rx: &mut mpsc::Receiver<Command>) {
+        for sub in self.subs.values() {
+            sub.outlet.kick().kick(
+                CloseCode::InternalError,
+                "storage unavailable; reconnect later",
+            );
+        }
+        self.subs.clear();
+        Registry::remove_locked(&mut self.shared.rooms.lock(), &self.map, self.generation);
+        rx.close();
+        while rx.try_recv().is_ok() {}
+    }
+
+    async fn shut_down(&mut self, rx: &mut mpsc::Receiver<Command>) {
+        rx.close();
+        // Finish what clients already sent, so an acknowledged edit is never lost on restart.
+        let mut ok = true;
+        while let Ok(cmd) = rx.try_recv() {
+            match cmd {
+                Command::Join { reply, .. } => {
+                    let _ = reply.send(Err(JoinError::ShuttingDown));
+                }
+                cmd => ok = ok && self.handle(cmd).await.is_ok(),
+            }
+        }
+        if ok && self.flush().await.is_ok() && self.log_updates > 0 {
+            self.compact().await;
+        }
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}

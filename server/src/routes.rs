@@ -1,0 +1,139 @@
+//! HTTP routes: the WebSocket endpoint `/maps/{mapId}` and the operational endpoints.
+
+use crate::connection;
+use crate::state::Shared;
+use axum::Json;
+use axum::Router;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::{Path, Query, State, WebSocketUpgrade};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use waymark_protocol::{MapId, ext};
+
+/// Per-connection read buffer. tungstenite's default (128 KiB, allocated up front) would cost
+/// gigabytes at tens of thousands of mostly idle connections; messages larger than this still work.
+const READ_BUFFER: usize = 8 << 10;
+
+/// How long `/readyz` waits for the store to answer.
+const READY_TIMEOUT: Duration = Duration::from_secs(3);
+
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/maps/{map_id}", get(connect))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .fallback(not_found)
+        .with_state(shared)
+}
+
+fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    (
+        status,
+        Json(json!({ "error": code, "message": message.into() })),
+    )
+        .into_response()
+}
+
+async fn connect(
+    State(shared): State<Arc<Shared>>,
+    Path(raw): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let map = match MapId::parse(&raw) {
+        Ok(map) => map,
+        Err(e) => {
+            shared.metrics.error("invalid_map_id");
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_map_id",
+                format!("invalid map id {raw:?}: {e}"),
+            );
+        }
+    };
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(_) => {
+            shared.metrics.error("not_websocket");
+            let mut res = error(
+                StatusCode::UPGRADE_REQUIRED,
+                "websocket_required",
+                format!(
+                    "/maps/{map} is a WebSocket endpoint speaking the y-websocket protocol: \
+                     connect with a WebSocket client (for example y-websocket's \
+                     `new WebsocketProvider('ws://HOST:PORT/maps', '{map}', doc)`)"
+                ),
+            );
+            res.headers_mut()
+                .insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+            return res;
+        }
+    };
+    if shared.shutdown.is_cancelled() {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting_down",
+            "the server is shutting down; retry shortly",
+        );
+    }
+    let extensions = query.get("ext").map(|v| ext::parse_request(v));
+    let limit = shared.config.max_message_size;
+    ws.max_message_size(limit)
+        .max_frame_size(limit)
+        .read_buffer_size(READ_BUFFER)
+        .on_upgrade(move |socket| {
+            let tracker = shared.tracker.clone();
+            tracker.track_future(connection::serve(socket, map, extensions, shared))
+        })
+}
+
+async fn healthz() -> Response {
+    Json(json!({ "status": "ok" })).into_response()
+}
+
+async fn readyz(State(shared): State<Arc<Shared>>) -> Response {
+    if shared.shutdown.is_cancelled() {
+        return unavailable("the server is shutting down".into());
+    }
+    match tokio::time::timeout(READY_TIMEOUT, shared.store.check()).await {
+        Ok(Ok(())) => Json(json!({ "status": "ready" })).into_response(),
+        Ok(Err(e)) => unavailable(e.to_string()),
+        Err(_) => unavailable(format!(
+            "storage did not answer within {} s",
+            READY_TIMEOUT.as_secs()
+        )),
+    }
+}
+
+fn unavailable(reason: String) -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({ "status": "unavailable", "reason": reason })),
+    )
+        .into_response()
+}
+
+async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        shared.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn not_found() -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such endpoint; maps are at /maps/{mapId} (WebSocket), see also /healthz, /readyz, /metrics",
+    )
+}

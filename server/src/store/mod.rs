@@ -1,0 +1,59 @@
+//! Durable storage of map documents: the [`Store`] trait every backend implements, and its types.
+//!
+//! A map is stored as an optional snapshot (a whole-document update) plus an append-only log of the
+//! updates applied since. Appends are durable when they return; compaction replaces the snapshot and
+//! drops the log entries it covers in one atomic step.
+
+pub mod sqlite;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use waymark_protocol::MapId;
+
+pub use sqlite::SqliteStore;
+
+/// Position of an update in a store's log. Increases with every append, across all maps.
+pub type Seq = i64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The backend cannot be used right now (locked, disk full, I/O error); retrying later may work.
+    #[error("storage is unavailable: {0}")]
+    Unavailable(String),
+    /// The backend has been shut down.
+    #[error("storage is shut down")]
+    Closed,
+}
+
+/// Everything stored for one map.
+#[derive(Debug, Default)]
+pub struct StoredMap {
+    /// The last compacted state, as a Yjs v1 update.
+    pub snapshot: Option<Vec<u8>>,
+    /// Updates appended since the snapshot, oldest first.
+    pub updates: Vec<Vec<u8>>,
+    /// Bytes in `updates`, to decide when to compact.
+    pub log_bytes: usize,
+    /// The newest sequence number covered by the snapshot or the log (0 for a new map).
+    pub last_seq: Seq,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Reads a map's snapshot and update log.
+    async fn load(&self, map: &MapId) -> Result<StoredMap, StoreError>;
+
+    /// Appends updates to a map's log, durably, in order; returns the sequence number of the last.
+    async fn append(&self, map: &MapId, updates: Vec<Bytes>) -> Result<Seq, StoreError>;
+
+    /// Atomically stores `snapshot` as the map's state through `through` and drops the log entries
+    /// it covers. A snapshot older than the stored one is ignored.
+    async fn compact(&self, map: &MapId, snapshot: Vec<u8>, through: Seq)
+    -> Result<(), StoreError>;
+
+    /// Succeeds when the store can take writes now.
+    async fn check(&self) -> Result<(), StoreError>;
+
+    /// Finishes outstanding work and releases the backend.
+    async fn close(&self) -> Result<(), StoreError>;
+}

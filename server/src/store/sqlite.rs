@@ -1,0 +1,381 @@
+//! The embedded SQLite store: one database file in the data directory, written by one thread.
+//!
+//! SQLite allows one writer at a time, so a dedicated thread owns the connection and commits every
+//! append waiting in its queue in a single transaction (group commit). WAL mode with
+//! `synchronous=NORMAL` makes a committed transaction survive a killed process; only a power loss can
+//! take the last commits.
+
+use super::{Seq, Store, StoreError, StoredMap};
+use async_trait::async_trait;
+use bytes::Bytes;
+use rusqlite::{Connection, OptionalExtension, params};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, mpsc};
+use std::time::Duration;
+use tokio::sync::oneshot;
+use waymark_protocol::MapId;
+
+/// File name of the database inside the data directory.
+pub const DB_FILE: &str = "waymark.db";
+
+/// How long a write waits for a lock held by another process before the store reports itself
+/// unavailable.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Most appends committed in one transaction.
+const MAX_GROUP: usize = 1024;
+
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS updates (
+    seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+    map_id TEXT NOT NULL,
+    data   BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS updates_by_map ON updates (map_id, seq);
+CREATE TABLE IF NOT EXISTS snapshots (
+    map_id      TEXT PRIMARY KEY,
+    data        BLOB NOT NULL,
+    through_seq INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+) WITHOUT ROWID;
+";
+
+type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
+
+enum Request {
+    Load(MapId, Reply<StoredMap>),
+    Append(MapId, Vec<Bytes>, Reply<Seq>),
+    Compact(MapId, Vec<u8>, Seq, Reply<()>),
+    Check(Reply<()>),
+    Close(Reply<()>),
+}
+
+pub struct SqliteStore {
+    tx: mpsc::Sender<Request>,
+    path: PathBuf,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            StoreError::Unavailable(format!(
+                "cannot create data directory {}: {e}",
+                dir.display()
+            ))
+        })?;
+        let path = dir.join(DB_FILE);
+        let conn = open_connection(&path)?;
+        let (tx, rx) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("waymark-sqlite".into())
+            .spawn(move || Writer { conn }.run(rx))
+            .map_err(|e| StoreError::Unavailable(format!("cannot start storage thread: {e}")))?;
+        Ok(SqliteStore {
+            tx,
+            path,
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    async fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Request) -> Result<T, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(make(reply)).map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+fn unavailable(e: rusqlite::Error) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path).map_err(|e| {
+        StoreError::Unavailable(format!("cannot open database {}: {e}", path.display()))
+    })?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(unavailable)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(unavailable)?;
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(unavailable)?;
+    conn.execute_batch(SCHEMA).map_err(unavailable)?;
+    let version: Option<i64> = conn
+        .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+        .optional()
+        .map_err(unavailable)?;
+    match version {
+        None => {
+            conn.execute(
+                "INSERT INTO schema_version (version) VALUES (?1)",
+                [SCHEMA_VERSION],
+            )
+            .map_err(unavailable)?;
+        }
+        Some(SCHEMA_VERSION) => {}
+        Some(other) => {
+            return Err(StoreError::Unavailable(format!(
+                "database {} has schema version {other}; this build reads version {SCHEMA_VERSION}",
+                path.display()
+            )));
+        }
+    }
+    Ok(conn)
+}
+
+struct Writer {
+    conn: Connection,
+}
+
+impl Writer {
+    fn run(mut self, rx: mpsc::Receiver<Request>) {
+        let mut next = None;
+        loop {
+            let req = match next.take() {
+                Some(r) => r,
+                None => match rx.recv() {
+                    Ok(r) => r,
+                    Err(_) => return,
+                },
+            };
+            match req {
+                Request::Append(map, updates, reply) => {
+                    let mut group = vec![(map, updates, reply)];
+                    while group.len() < MAX_GROUP {
+                        match rx.try_recv() {
+                            Ok(Request::Append(m, u, r)) => group.push((m, u, r)),
+                            Ok(other) => {
+                                next = Some(other);
+                                break;
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    self.append_group(group);
+                }
+                Request::Load(map, reply) => {
+                    let _ = reply.send(self.load(&map));
+                }
+                Request::Compact(map, snapshot, through, reply) => {
+                    let _ = reply.send(self.compact(&map, &snapshot, through));
+                }
+                Request::Check(reply) => {
+                    let _ = reply.send(self.check());
+                }
+                Request::Close(reply) => {
+                    let result = self
+                        .conn
+                        .pragma_update(None, "wal_checkpoint", "TRUNCATE")
+                        .map_err(unavailable);
+                    let _ = reply.send(result);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn append_group(&mut self, group: Vec<(MapId, Vec<Bytes>, Reply<Seq>)>) {
+        let result = (|| {
+            let tx = self.conn.transaction()?;
+            let mut lasts = Vec::with_capacity(group.len());
+            {
+                let mut stmt =
+                    tx.prepare_cached("INSERT INTO updates (map_id, data) VALUES (?1, ?2)")?;
+                for (map, updates, _) in &group {
+                    let mut last = 0;
+                    for u in updates {
+                        stmt.execute(params![map.as_str(), u.as_ref()])?;
+                        last = tx.last_insert_rowid();
+                    }
+                    lasts.push(last);
+                }
+            }
+            tx.commit()?;
+            Ok::<_, rusqlite::Error>(lasts)
+        })();
+        match result {
+            Ok(lasts) => {
+                for ((_, _, reply), last) in group.into_iter().zip(lasts) {
+                    let _ = reply.send(Ok(last));
+                }
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                for (_, _, reply) in group {
+                    let _ = reply.send(Err(StoreError::Unavailable(msg.clone())));
+                }
+            }
+        }
+    }
+
+    fn load(&mut self, map: &MapId) -> Result<StoredMap, StoreError> {
+        let tx = self.conn.transaction().map_err(unavailable)?;
+        let snapshot: Option<(Vec<u8>, Seq)> = tx
+            .query_row(
+                "SELECT data, through_seq FROM snapshots WHERE map_id = ?1",
+                [map.as_str()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(unavailable)?;
+        let mut out = StoredMap::default();
+        if let Some((data, through)) = snapshot {
+            out.snapshot = Some(data);
+            out.last_seq = through;
+        }
+        {
+            let mut stmt = tx
+                .prepare_cached("SELECT seq, data FROM updates WHERE map_id = ?1 ORDER BY seq")
+                .map_err(unavailable)?;
+            let rows = stmt
+                .query_map([map.as_str()], |r| {
+                    Ok((r.get::<_, Seq>(0)?, r.get::<_, Vec<u8>>(1)?))
+                })
+                .map_err(unavailable)?;
+            for row in rows {
+                let (seq, data) = row.map_err(unavailable)?;
+                out.log_bytes += data.len();
+                out.updates.push(data);
+                out.last_seq = out.last_seq.max(seq);
+            }
+        }
+        tx.commit().map_err(unavailable)?;
+        Ok(out)
+    }
+
+    fn compact(&mut self, map: &MapId, snapshot: &[u8], through: Seq) -> Result<(), StoreError> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or_default();
+        let tx = self.conn.transaction().map_err(unavailable)?;
+        tx.execute(
+            "INSERT INTO snapshots (map_id, data, through_seq, updated_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (map_id) DO UPDATE
+               SET data = excluded.data, through_seq = excluded.through_seq,
+                   updated_at = excluded.updated_at
+             WHERE excluded.through_seq > snapshots.through_seq",
+            params![map.as_str(), snapshot, through, now],
+        )
+        .map_err(unavailable)?;
+        tx.execute(
+            "DELETE FROM updates WHERE map_id = ?1 AND seq <= ?2",
+            params![map.as_str(), through],
+        )
+        .map_err(unavailable)?;
+        tx.commit().map_err(unavailable)
+    }
+
+    fn check(&mut self) -> Result<(), StoreError> {
+        // Taking the write lock proves writes can proceed, not merely that the file opens.
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE; ROLLBACK;")
+            .map_err(unavailable)
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn load(&self, map: &MapId) -> Result<StoredMap, StoreError> {
+        self.call(|r| Request::Load(map.clone(), r)).await
+    }
+
+    async fn append(&self, map: &MapId, updates: Vec<Bytes>) -> Result<Seq, StoreError> {
+        self.call(|r| Request::Append(map.clone(), updates, r))
+            .await
+    }
+
+    async fn compact(
+        &self,
+        map: &MapId,
+        snapshot: Vec<u8>,
+        through: Seq,
+    ) -> Result<(), StoreError> {
+        self.call(|r| Request::Compact(map.clone(), snapshot, through, r))
+            .await
+    }
+
+    async fn check(&self) -> Result<(), StoreError> {
+        self.call(Request::Check).await
+    }
+
+    async fn close(&self) -> Result<(), StoreError> {
+        let result = self.call(Request::Close).await;
+        let handle = self.thread.lock().ok().and_then(|mut t| t.take());
+        if let Some(handle) = handle {
+            let _ = tokio::task::spawn_blocking(move || handle.join()).await;
+        }
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(s: &str) -> MapId {
+        MapId::parse(s).unwrap()
+    }
+
+    #[tokio::test]
+    async fn append_load_compact_round_trip() {
+        let dir = tempdir();
+        let store = SqliteStore::open(&dir).unwrap();
+        let a = map("a");
+        assert!(store.load(&a).await.unwrap().snapshot.is_none());
+        let s1 = store
+            .append(
+                &a,
+                vec![Bytes::from_static(b"u1"), Bytes::from_static(b"u2")],
+            )
+            .await
+            .unwrap();
+        store
+            .append(&map("b"), vec![Bytes::from_static(b"other")])
+            .await
+            .unwrap();
+        let loaded = store.load(&a).await.unwrap();
+        assert_eq!(loaded.updates, vec![b"u1".to_vec(), b"u2".to_vec()]);
+        assert_eq!(loaded.last_seq, s1);
+
+        store.compact(&a, b"snap".to_vec(), s1).await.unwrap();
+        let s3 = store
+            .append(&a, vec![Bytes::from_static(b"u3")])
+            .await
+            .unwrap();
+        assert!(s3 > s1);
+        // An older snapshot never replaces a newer one.
+        store.compact(&a, b"stale".to_vec(), s1 - 1).await.unwrap();
+        let loaded = store.load(&a).await.unwrap();
+        assert_eq!(loaded.snapshot.as_deref(), Some(&b"snap"[..]));
+        assert_eq!(loaded.updates, vec![b"u3".to_vec()]);
+        assert_eq!(loaded.last_seq, s3);
+        store.check().await.unwrap();
+        store.close().await.unwrap();
+
+        let reopened = SqliteStore::open(&dir).unwrap();
+        assert_eq!(
+            reopened.load(&a).await.unwrap().updates,
+            vec![b"u3".to_vec()]
+        );
+        reopened.close().await.unwrap();
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    fn tempdir() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "waymark-store-test-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+}
