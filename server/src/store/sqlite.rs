@@ -326,8 +326,9 @@ mod tests {
 
     #[tokio::test]
     async fn append_load_compact_round_trip() {
-        let dir = tempdir();
-        let store = SqliteStore::open(&dir).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let store = SqliteStore::open(dir).unwrap();
         let a = map("a");
         assert!(store.load(&a).await.unwrap().snapshot.is_none());
         let s1 = store
@@ -360,22 +361,11 @@ mod tests {
         store.check().await.unwrap();
         store.close().await.unwrap();
 
-        let reopened = SqliteStore::open(&dir).unwrap();
+        let reopened = SqliteStore::open(dir).unwrap();
         assert_eq!(
             reopened.load(&a).await.unwrap().updates,
             vec![b"u3".to_vec()]
         );
         reopened.close().await.unwrap();
-        std::fs::remove_dir_all(dir).unwrap();
-    }
-
-    fn tempdir() -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "waymark-store-test-{}-{:?}",
-            std::process::id(),
-            std::thread::current().id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        dir
     }
 }

@@ -1,0 +1,214 @@
+//! Every kind of bad input gets its documented answer, is counted, and leaves the document and the
+//! other clients of the map untouched.
+
+mod common;
+
+use common::*;
+use waymark_client::{ClientError, MapClient, RawFrame};
+use waymark_protocol::CloseCode;
+use waymark_server::Config;
+
+/// Sends `frame` from a fresh client of a map that two bystanders are editing, then checks the
+/// close code, the error metric, and that the bystanders and the document are unharmed.
+async fn assert_rejected(server: &TestServer, frame: RawFrame, code: CloseCode, metric_kind: &str) {
+    let map = format!("bad-{}", metric_kind.replace('_', "-"));
+    let a = server.connect(&map).await;
+    let b = server.connect(&map).await;
+    set_card(&a, "kept", "yes");
+    b.wait_for(WAIT, "a's edit", |c| card(c, "kept").is_some())
+        .await
+        .unwrap();
+
+    let bad = server.connect(&map).await;
+    bad.send_raw(frame).unwrap();
+    let closed = bad.wait_closed(WAIT).await.unwrap().expect("a close frame");
+    assert_eq!(closed.code, code.code(), "close reason: {}", closed.reason);
+    assert!(!closed.reason.is_empty(), "the close frame explains itself");
+    let metric = format!("waymark_errors_total{{kind=\"{metric_kind}\"}}");
+    server.wait_metric(&metric, 1.0).await;
+
+    // The others stay connected and keep collaborating on an intact document.
+    assert!(a.is_connected() && b.is_connected());
+    set_card(&b, "after", "still works");
+    a.wait_for(WAIT, "b's edit after the bad input", |c| {
+        card(c, "after").is_some()
+    })
+    .await
+    .unwrap();
+    let fresh = server.connect(&map).await;
+    assert_eq!(card(&fresh, "kept").as_deref(), Some("yes"));
+    assert_eq!(content(&fresh), content(&a));
+}
+
+#[tokio::test]
+async fn an_empty_message_is_a_protocol_error() {
+    let s = TestServer::start().await;
+    assert_rejected(
+        &s,
+        RawFrame::Binary(vec![]),
+        CloseCode::ProtocolError,
+        "empty",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_truncated_message_is_a_protocol_error() {
+    let s = TestServer::start().await;
+    // An update message announcing 10 bytes of payload and carrying 2.
+    let frame = vec![0, 2, 10, 0, 0];
+    assert_rejected(
+        &s,
+        RawFrame::Binary(frame),
+        CloseCode::ProtocolError,
+        "truncated",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn trailing_bytes_are_a_protocol_error() {
+    let s = TestServer::start().await;
+    let frame = vec![0, 2, 2, 0, 0, 0xff];
+    assert_rejected(
+        &s,
+        RawFrame::Binary(frame),
+        CloseCode::ProtocolError,
+        "trailing_bytes",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_unknown_sync_type_is_a_protocol_error() {
+    let s = TestServer::start().await;
+    let frame = vec![0, 7, 0];
+    assert_rejected(
+        &s,
+        RawFrame::Binary(frame),
+        CloseCode::ProtocolError,
+        "unknown_sync_type",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_unknown_message_type_is_unsupported() {
+    let s = TestServer::start().await;
+    assert_rejected(
+        &s,
+        RawFrame::Binary(vec![42]),
+        CloseCode::UnsupportedData,
+        "unknown_type",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_extension_message_that_was_not_negotiated_is_unsupported() {
+    let s = TestServer::start().await;
+    let frame = vec![100, 0];
+    assert_rejected(
+        &s,
+        RawFrame::Binary(frame),
+        CloseCode::UnsupportedData,
+        "unknown_type",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_text_frame_is_unsupported() {
+    let s = TestServer::start().await;
+    let frame = RawFrame::Text("{\"hello\":1}".into());
+    assert_rejected(&s, frame, CloseCode::UnsupportedData, "text_frame").await;
+}
+
+#[tokio::test]
+async fn an_update_yrs_cannot_decode_is_invalid_payload() {
+    let s = TestServer::start().await;
+    // A well-formed sync message whose update claims 200 structs for a client and ends.
+    let frame = waymark_protocol::message::encode_update(&[1, 200, 1, 7, 0]);
+    assert_rejected(
+        &s,
+        RawFrame::Binary(frame),
+        CloseCode::InvalidPayload,
+        "bad_update",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_malformed_state_vector_is_a_protocol_error() {
+    let s = TestServer::start().await;
+    let frame = waymark_protocol::message::encode_sync_step1(&[5, 1]);
+    assert_rejected(
+        &s,
+        RawFrame::Binary(frame),
+        CloseCode::ProtocolError,
+        "bad_state_vector",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_malformed_awareness_update_is_a_protocol_error() {
+    let s = TestServer::start().await;
+    // One entry announced, none present.
+    let frame = waymark_protocol::message::encode_awareness(&[1]);
+    assert_rejected(
+        &s,
+        RawFrame::Binary(frame),
+        CloseCode::ProtocolError,
+        "bad_awareness",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_message_over_the_size_limit_is_too_big() {
+    let s = TestServer::start_with(Config {
+        max_message_size: 64 << 10,
+        ..Config::default()
+    })
+    .await;
+    let frame = waymark_protocol::message::encode_update(&vec![0u8; 100 << 10]);
+    assert_rejected(
+        &s,
+        RawFrame::Binary(frame),
+        CloseCode::MessageTooBig,
+        "message_too_big",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_invalid_map_id_is_refused_before_the_upgrade() {
+    let s = TestServer::start().await;
+    for bad in ["-starts-with-dash", "has%20space", &"x".repeat(129)] {
+        match MapClient::connect(s.url(bad)).await {
+            Err(ClientError::Http { status, body }) => {
+                assert_eq!(status, 400);
+                let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+                assert_eq!(v["error"], "invalid_map_id");
+                assert!(v["message"].as_str().unwrap().contains("map id"), "{body}");
+            }
+            other => panic!("expected HTTP 400 for {bad:?}, got {:?}", other.map(|_| ())),
+        }
+    }
+    s.wait_metric("waymark_errors_total{kind=\"invalid_map_id\"}", 3.0)
+        .await;
+}
+
+#[tokio::test]
+async fn a_plain_http_request_is_told_how_to_connect() {
+    let s = TestServer::start().await;
+    let (status, body) = get(&s.http("/maps/journey-1")).await;
+    assert_eq!(status, 426);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["error"], "websocket_required");
+    assert!(v["message"].as_str().unwrap().contains("WebsocketProvider"));
+    let (status, body) = get(&s.http("/nowhere")).await;
+    assert_eq!(status, 404);
+    assert!(body.contains("/maps/{mapId}"));
+}

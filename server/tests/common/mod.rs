@@ -1,0 +1,264 @@
+//! Test harness: a real server on a real port (in-process or as a child process), and helpers that
+//! poll with a deadline instead of sleeping.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use waymark_client::MapClient;
+use waymark_server::Config;
+use waymark_server::store::SqliteStore;
+use yrs::{Any, Array, GetString, Map, Out, ReadTxn, Text, Transact};
+
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// A server running inside the test process.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub data: PathBuf,
+    shutdown: CancellationToken,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with(Config::default()).await
+    }
+
+    pub async fn start_with(config: Config) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().to_path_buf();
+        let mut s = Self::start_in(&data, config).await;
+        s._dir = Some(dir);
+        s
+    }
+
+    /// Starts a server on an existing data directory (which the caller keeps alive).
+    pub async fn start_in(data: &Path, config: Config) -> Self {
+        let store = Arc::new(SqliteStore::open(data).unwrap());
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(waymark_server::run(
+            listener,
+            store,
+            config,
+            shutdown.clone(),
+        ));
+        TestServer {
+            addr,
+            data: data.to_path_buf(),
+            shutdown,
+            task: Some(task),
+            _dir: None,
+        }
+    }
+
+    pub fn url(&self, map: &str) -> String {
+        format!("ws://{}/maps/{map}", self.addr)
+    }
+
+    pub fn http(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn connect(&self, map: &str) -> MapClient {
+        let c = MapClient::connect(self.url(map)).await.unwrap();
+        c.synced(WAIT).await.unwrap();
+        c
+    }
+
+    /// Graceful shutdown; returns how long it took.
+    pub async fn stop(&mut self) -> Duration {
+        let started = std::time::Instant::now();
+        self.shutdown.cancel();
+        if let Some(task) = self.task.take() {
+            tokio::time::timeout(Duration::from_secs(15), task)
+                .await
+                .expect("server did not stop in time")
+                .unwrap()
+                .unwrap();
+        }
+        started.elapsed()
+    }
+
+    /// Takes the temporary data directory so it outlives this server (for restarts).
+    pub fn keep_data(&mut self) -> tempfile::TempDir {
+        self._dir.take().expect("data dir already taken")
+    }
+
+    pub async fn metric(&self, name_and_labels: &str) -> f64 {
+        metric_value(&get(&self.http("/metrics")).await.1, name_and_labels)
+    }
+
+    /// Waits until a metric reaches `want`.
+    pub async fn wait_metric(&self, name_and_labels: &str, want: f64) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let v = self.metric(name_and_labels).await;
+            if v == want {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "metric {name_and_labels} is {v}, expected {want}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// A `waymark serve` child process, for tests that kill it.
+pub struct ProcessServer {
+    pub addr: SocketAddr,
+    pub child: tokio::process::Child,
+}
+
+impl ProcessServer {
+    pub async fn start(data: &Path) -> Self {
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_waymark"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--log-format",
+                "json",
+                "--data",
+            ])
+            .arg(data)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let addr = tokio::time::timeout(WAIT, async {
+            while let Some(line) = lines.next_line().await.unwrap() {
+                let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+                if v["message"] == "listening" {
+                    return v["addr"].as_str().unwrap().parse().unwrap();
+                }
+            }
+            panic!("server exited before listening");
+        })
+        .await
+        .expect("server did not start listening");
+        // Keep draining its log so the pipe never fills.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        ProcessServer { addr, child }
+    }
+
+    pub fn url(&self, map: &str) -> String {
+        format!("ws://{}/maps/{map}", self.addr)
+    }
+}
+
+pub async fn get(url: &str) -> (u16, String) {
+    let res = reqwest_lite(url).await;
+    (res.0, res.1)
+}
+
+/// A minimal HTTP/1.1 GET over a raw socket, so tests see exactly what the server sends.
+async fn reqwest_lite(url: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_at(rest.find('/').unwrap());
+    let mut s = tokio::net::TcpStream::connect(host).await.unwrap();
+    s.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await.unwrap();
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let status = text[9..12].parse().unwrap();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// The value of one sample in a Prometheus/OpenMetrics text exposition (0 when absent).
+pub fn metric_value(text: &str, name_and_labels: &str) -> f64 {
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix(name_and_labels)
+                .and_then(|rest| rest.strip_prefix(' '))
+                .map(|v| v.trim().parse().unwrap())
+        })
+        .unwrap_or(0.0)
+}
+
+/// A readable summary of the journey-map-like content the tests write.
+pub fn content(c: &MapClient) -> String {
+    let doc = c.doc();
+    let txn = doc.transact();
+    let mut out = Vec::new();
+    if let Some(m) = txn.get_map("cards") {
+        let mut kv: Vec<String> = m
+            .iter(&txn)
+            .map(|(k, v)| format!("{k}={}", v.to_string(&txn)))
+            .collect();
+        kv.sort();
+        out.push(format!("cards: {}", kv.join(",")));
+    }
+    if let Some(a) = txn.get_array("stages") {
+        let items: Vec<String> = a.iter(&txn).map(|v| v.to_string(&txn)).collect();
+        out.push(format!("stages: {}", items.join(",")));
+    }
+    if let Some(t) = txn.get_text("notes") {
+        out.push(format!("notes: {}", t.get_string(&txn)));
+    }
+    out.join(" | ")
+}
+
+pub fn set_card(c: &MapClient, key: &str, value: &str) {
+    let m = c.doc().get_or_insert_map("cards");
+    let mut txn = c.doc().transact_mut();
+    m.insert(&mut txn, key, value);
+}
+
+pub fn card(c: &MapClient, key: &str) -> Option<String> {
+    let doc = c.doc();
+    let txn = doc.transact();
+    let m = txn.get_map("cards")?;
+    match m.get(&txn, key)? {
+        Out::Any(Any::String(s)) => Some(s.to_string()),
+        other => Some(other.to_string(&txn)),
+    }
+}
+
+pub fn card_count(c: &MapClient) -> u32 {
+    let doc = c.doc();
+    let txn = doc.transact();
+    txn.get_map("cards").map_or(0, |m| m.len(&txn))
+}
+
+pub fn push_stage(c: &MapClient, name: &str) {
+    let a = c.doc().get_or_insert_array("stages");
+    let mut txn = c.doc().transact_mut();
+    a.push_back(&mut txn, name);
+}
+
+pub fn append_note(c: &MapClient, text: &str) {
+    let t = c.doc().get_or_insert_text("notes");
+    let mut txn = c.doc().transact_mut();
+    let len = t.len(&txn);
+    t.insert(&mut txn, len, text);
+}
