@@ -49,9 +49,10 @@ pub async fn serve(
         let writer = shared.tracker.spawn(
             write_loop(sink, queue, outlet.kick().clone(), Arc::clone(&shared)).in_current_span(),
         );
+        let mut stream = stream;
         match Registry::join(&shared, &map, outlet.clone()).await {
             Ok(room) => {
-                read_loop(stream, &room, &outlet, &shared).await;
+                read_loop(&mut stream, &room, &outlet, &shared).await;
                 room.leave(conn_id).await;
             }
             Err(e) => {
@@ -66,6 +67,13 @@ pub async fn serve(
         // The reader is done; make sure the writer ends too.
         outlet.kick().kick(CloseCode::Normal, "");
         drop(outlet);
+        // Finish the closing handshake before dropping the socket: closing TCP while the peer is
+        // still sending (pongs, updates) resets the connection and can destroy our close frame
+        // before the peer reads it.
+        let _ = timeout(CLOSE_TIMEOUT, async {
+            while let Some(Ok(_)) = stream.next().await {}
+        })
+        .await;
         let _ = writer.await;
         shared.metrics.connections.dec();
         debug!("disconnected");
@@ -75,7 +83,7 @@ pub async fn serve(
 }
 
 async fn read_loop(
-    mut stream: SplitStream<WebSocket>,
+    stream: &mut SplitStream<WebSocket>,
     room: &crate::registry::RoomHandle,
     outlet: &Outlet,
     shared: &Shared,

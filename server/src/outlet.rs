@@ -28,9 +28,11 @@ pub struct Kick {
 }
 
 impl Kick {
-    pub fn kick(&self, code: CloseCode, reason: impl Into<Cow<'static, str>>) {
-        let _ = self.reason.set((code, reason.into()));
+    /// Returns whether this call decided the close (false if the connection was already closing).
+    pub fn kick(&self, code: CloseCode, reason: impl Into<Cow<'static, str>>) -> bool {
+        let first = self.reason.set((code, reason.into())).is_ok();
         self.token.cancel();
+        first
     }
 
     pub async fn kicked(&self) {
@@ -45,7 +47,7 @@ impl Kick {
 /// Why a message could not be queued.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Gone {
-    /// The connection fell behind and has been kicked.
+    /// The connection fell behind and this call kicked it.
     Slow,
     /// The connection is closing.
     Closed,
@@ -86,11 +88,11 @@ impl Outlet {
         match self.tx.try_send(out) {
             Ok(()) => Ok(()),
             Err(mpsc::error::TrySendError::Full(_)) => {
-                self.kick.kick(
+                let first = self.kick.kick(
                     CloseCode::TryAgainLater,
                     "fell behind: too many unsent messages; reconnect to resync",
                 );
-                Err(Gone::Slow)
+                Err(if first { Gone::Slow } else { Gone::Closed })
             }
             Err(mpsc::error::TrySendError::Closed(_)) => Err(Gone::Closed),
         }

@@ -6,7 +6,7 @@
 //! produced. So nothing reaches another client before it is stored, and every client sees updates in
 //! the order they were applied.
 
-use crate::outlet::{ConnId, Outlet};
+use crate::outlet::{ConnId, Gone, Outlet};
 use crate::registry::Registry;
 use crate::state::Shared;
 use crate::store::{Seq, StoreError};
@@ -257,17 +257,17 @@ impl Room {
 
     fn join(&mut self, outlet: Outlet) {
         let sv = self.doc.transact().state_vector().encode_v1();
-        let mut ok = outlet.send(encode_sync_step1(&sv).into()).is_ok();
-        if ok {
-            if let Ok(update) = self.awareness.update() {
-                if !update.clients.is_empty() {
-                    ok = outlet
-                        .send(encode_awareness(&update.encode_v1()).into())
-                        .is_ok();
-                }
-            }
+        let mut sent = outlet.send(encode_sync_step1(&sv).into());
+        if sent.is_ok()
+            && let Ok(update) = self.awareness.update()
+            && !update.clients.is_empty()
+        {
+            sent = outlet.send(encode_awareness(&update.encode_v1()).into());
         }
-        if ok {
+        if sent == Err(Gone::Slow) {
+            self.shared.metrics.error("slow_consumer");
+        }
+        if sent.is_ok() {
             self.idle_since = None;
             self.subs.insert(
                 outlet.conn_id,
@@ -428,30 +428,23 @@ impl Room {
     }
 
     fn send_to(&mut self, conn: ConnId, frame: Bytes) {
-        let gone = match self.subs.get(&conn) {
-            Some(sub) => sub.outlet.send(frame).is_err(),
-            None => false,
+        let sent = match self.subs.get(&conn) {
+            Some(sub) => sub.outlet.send(frame),
+            None => Ok(()),
         };
-        if gone {
-            self.lost(conn);
+        if let Err(gone) = sent {
+            self.lost(conn, gone);
         }
     }
 
     /// A connection whose queue is full or closed.
-    fn lost(&mut self, conn: ConnId) {
-        if let Some(sub) = self.subs.get(&conn) {
-            if sub
-                .outlet
-                .kick()
-                .reason()
-                .is_some_and(|(c, _)| *c == CloseCode::TryAgainLater)
-            {
-                warn!(
-                    conn_id = conn,
-                    "connection fell behind; closing it so it resyncs"
-                );
-                self.shared.metrics.error("slow_consumer");
-            }
+    fn lost(&mut self, conn: ConnId, gone: Gone) {
+        if gone == Gone::Slow {
+            warn!(
+                conn_id = conn,
+                "connection fell behind; closing it so it resyncs"
+            );
+            self.shared.metrics.error("slow_consumer");
         }
         self.remove_sub(conn);
     }
@@ -536,23 +529,25 @@ impl Room {
                 match out {
                     Out::All { except, frame } => {
                         for (&id, sub) in &self.subs {
-                            if Some(id) != except && sub.outlet.send(frame.clone()).is_err() {
-                                lost.push(id);
+                            if Some(id) != except
+                                && let Err(gone) = sub.outlet.send(frame.clone())
+                            {
+                                lost.push((id, gone));
                             }
                         }
                     }
                     Out::To { conn, frame } => {
-                        if let Some(sub) = self.subs.get(&conn) {
-                            if sub.outlet.send(frame).is_err() {
-                                lost.push(conn);
-                            }
+                        if let Some(sub) = self.subs.get(&conn)
+                            && let Err(gone) = sub.outlet.send(frame)
+                        {
+                            lost.push((conn, gone));
                         }
                     }
                 }
             }
             // Removing a connection may announce its presence removal: loop until nothing is left.
-            for conn in lost {
-                self.lost(conn);
+            for (conn, gone) in lost {
+                self.lost(conn, gone);
             }
         }
         let config = &self.shared.config;

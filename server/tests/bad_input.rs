@@ -10,7 +10,22 @@ use waymark_server::Config;
 
 /// Sends `frame` from a fresh client of a map that two bystanders are editing, then checks the
 /// close code, the error metric, and that the bystanders and the document are unharmed.
-async fn assert_rejected(server: &TestServer, frame: RawFrame, code: CloseCode, metric_kind: &str) {
+async fn assert_rejected(
+    server: &TestServer,
+    frame: RawFrame,
+    code: CloseCode,
+    metric_kind: &str,
+) -> String {
+    assert_rejected_with(server, |_| frame, code, metric_kind).await
+}
+
+/// As [`assert_rejected`], with a frame made from the first bystander (whose edit it may target).
+async fn assert_rejected_with(
+    server: &TestServer,
+    frame: impl FnOnce(&MapClient) -> RawFrame,
+    code: CloseCode,
+    metric_kind: &str,
+) -> String {
     let map = format!("bad-{}", metric_kind.replace('_', "-"));
     let a = server.connect(&map).await;
     let b = server.connect(&map).await;
@@ -20,7 +35,7 @@ async fn assert_rejected(server: &TestServer, frame: RawFrame, code: CloseCode, 
         .unwrap();
 
     let bad = server.connect(&map).await;
-    bad.send_raw(frame).unwrap();
+    bad.send_raw(frame(&a)).unwrap();
     let closed = bad.wait_closed(WAIT).await.unwrap().expect("a close frame");
     assert_eq!(closed.code, code.code(), "close reason: {}", closed.reason);
     assert!(!closed.reason.is_empty(), "the close frame explains itself");
@@ -38,6 +53,7 @@ async fn assert_rejected(server: &TestServer, frame: RawFrame, code: CloseCode, 
     let fresh = server.connect(&map).await;
     assert_eq!(card(&fresh, "kept").as_deref(), Some("yes"));
     assert_eq!(content(&fresh), content(&a));
+    closed.reason
 }
 
 #[tokio::test]
@@ -136,6 +152,30 @@ async fn an_update_yrs_cannot_decode_is_invalid_payload() {
         "bad_update",
     )
     .await;
+}
+
+#[tokio::test]
+async fn an_update_yrs_cannot_apply_is_invalid_payload() {
+    use yrs::encoding::write::Write;
+    let s = TestServer::start().await;
+    // A well-formed update from client 99 inserting a string whose parent is the bystander's first
+    // item: a map value, which cannot be a parent. yrs decodes it and refuses to integrate it.
+    let make = |a: &MapClient| {
+        let mut u: Vec<u8> = Vec::new();
+        u.write_var(1u32); // one client
+        u.write_var(1u32); // one struct
+        u.write_var(99u64); // client id
+        u.write_var(0u32); // clock
+        u.write_u8(4); // item info: string content, no origins, so a parent follows
+        u.write_var(0u32); // parent given by id...
+        u.write_var(a.client_id()); // ...of the bystander's item (client, clock 0)
+        u.write_var(0u32);
+        u.write_string("x");
+        u.write_var(0u32); // empty delete set
+        RawFrame::Binary(waymark_protocol::message::encode_update(&u))
+    };
+    let reason = assert_rejected_with(&s, make, CloseCode::InvalidPayload, "bad_update").await;
+    assert_eq!(reason, "update cannot be applied");
 }
 
 #[tokio::test]
