@@ -11,6 +11,7 @@ use crate::registry::Registry;
 use crate::state::Shared;
 use crate::store::{Seq, StoreError};
 use bytes::Bytes;
+use serde::de::IgnoredAny;
 use std::collections::{HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
@@ -21,6 +22,7 @@ use waymark_protocol::message::{
     encode_awareness, encode_sync_step1, encode_sync_step2, encode_update,
 };
 use waymark_protocol::{CloseCode, MapId};
+use yrs::sync::awareness::AwarenessUpdateEntry;
 use yrs::sync::{Awareness, AwarenessUpdate};
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
@@ -59,9 +61,10 @@ pub enum JoinError {
     Busy,
 }
 
-/// The room can no longer serve: its document may differ from the store.
+/// The room can no longer serve: its document may differ from the store. Carries the close reason
+/// its clients are given.
 #[derive(Debug)]
-struct Poisoned;
+struct Poisoned(&'static str);
 
 enum Out {
     All {
@@ -215,8 +218,8 @@ impl Room {
                     Ok(())
                 }
             };
-            if step.is_err() {
-                self.poison(rx);
+            if let Err(Poisoned(reason)) = step {
+                self.poison(rx, reason);
                 return;
             }
         }
@@ -314,30 +317,34 @@ impl Room {
                         return Ok(());
                     }
                 };
-                match self.awareness.apply_update_summary(parsed) {
-                    Ok(Some(summary)) => {
-                        if let Some(sub) = self.subs.get_mut(&conn) {
-                            sub.clients
-                                .extend(summary.added.iter().chain(&summary.updated));
-                            for id in &summary.removed {
-                                sub.clients.remove(id);
-                            }
+                // Stock clients JSON.parse every state they receive: one bad state must not reach them.
+                if let Some(e) = parsed
+                    .clients
+                    .values()
+                    .find_map(|e| serde_json::from_str::<IgnoredAny>(&e.json).err())
+                {
+                    self.reject(
+                        conn,
+                        CloseCode::InvalidPayload,
+                        "bad_awareness",
+                        "awareness state is not valid JSON",
+                        &e,
+                    );
+                    return Ok(());
+                }
+                // Applying never fails; `None` means nothing changed (a stale clock).
+                if let Ok(Some(summary)) = self.awareness.apply_update_summary(parsed) {
+                    if let Some(sub) = self.subs.get_mut(&conn) {
+                        sub.clients
+                            .extend(summary.added.iter().chain(&summary.updated));
+                        for id in &summary.removed {
+                            sub.clients.remove(id);
                         }
-                        self.outbox.push(Out::All {
-                            except: Some(conn),
-                            frame,
-                        });
                     }
-                    Ok(None) => {}
-                    Err(e) => {
-                        self.reject(
-                            conn,
-                            CloseCode::ProtocolError,
-                            "bad_awareness",
-                            "invalid awareness update",
-                            &e,
-                        );
-                    }
+                    self.outbox.push(Out::All {
+                        except: Some(conn),
+                        frame,
+                    });
                 }
             }
             Inbound::QueryAwareness => {
@@ -405,7 +412,7 @@ impl Room {
                     "applying an update panicked; reloading the map"
                 );
                 self.shared.metrics.error("update_panic");
-                Err(Poisoned)
+                Err(Poisoned("internal error in this map; reconnect"))
             }
         }
     }
@@ -461,19 +468,26 @@ impl Room {
 
     /// Removes presence states and tells everyone still here.
     fn remove_awareness(&mut self, clients: impl IntoIterator<Item = ClientID>) {
-        let removed: Vec<ClientID> = clients.into_iter().collect();
-        if removed.is_empty() {
+        // A removal carries the state's current clock, as y-protocols does: bumping it (as
+        // `Awareness::remove_state` would) makes a late renewal at that clock look stale.
+        let entries: HashMap<ClientID, AwarenessUpdateEntry> = clients
+            .into_iter()
+            .filter_map(|id| {
+                let (clock, _) = self.awareness.meta(id)?;
+                let json = Arc::from("null");
+                Some((id, AwarenessUpdateEntry { clock, json }))
+            })
+            .collect();
+        if entries.is_empty() {
             return;
         }
-        for &id in &removed {
-            self.awareness.remove_state(id);
-        }
-        if let Ok(update) = self.awareness.update_with_clients(removed) {
-            self.outbox.push(Out::All {
-                except: None,
-                frame: encode_awareness(&update.encode_v1()).into(),
-            });
-        }
+        let removal = AwarenessUpdate { clients: entries };
+        let frame = encode_awareness(&removal.encode_v1()).into();
+        let _ = self.awareness.apply_update(removal);
+        self.outbox.push(Out::All {
+            except: None,
+            frame,
+        });
     }
 
     /// Expires presence states not renewed within the awareness timeout.
@@ -519,7 +533,7 @@ impl Room {
                 Err(e) => {
                     error!(error = %e, "cannot store updates");
                     self.shared.metrics.error("store");
-                    return Err(Poisoned);
+                    return Err(Poisoned("storage unavailable; reconnect later"));
                 }
             }
         }
@@ -616,12 +630,9 @@ impl Room {
 
     /// Storage failed or the document is suspect: drop every connection (they reconnect and resync
     /// against a fresh room) and go away without delivering anything not stored.
-    fn poison(&mut self, rx: &mut mpsc::Receiver<Command>) {
+    fn poison(&mut self, rx: &mut mpsc::Receiver<Command>, reason: &'static str) {
         for sub in self.subs.values() {
-            sub.outlet.kick().kick(
-                CloseCode::InternalError,
-                "storage unavailable; reconnect later",
-            );
+            sub.outlet.kick().kick(CloseCode::InternalError, reason);
         }
         self.subs.clear();
         Registry::remove_locked(&mut self.shared.rooms.lock(), &self.map, self.generation);

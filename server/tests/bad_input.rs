@@ -206,6 +206,26 @@ async fn a_malformed_awareness_update_is_a_protocol_error() {
 }
 
 #[tokio::test]
+async fn an_awareness_state_that_is_not_json_is_invalid_payload() {
+    use yrs::encoding::write::Write;
+    let s = TestServer::start().await;
+    let mut u: Vec<u8> = Vec::new();
+    u.write_var(1u32); // one entry
+    u.write_var(77u64); // client id
+    u.write_var(1u32); // clock
+    u.write_string("{\"user\": unquoted}");
+    let frame = waymark_protocol::message::encode_awareness(&u);
+    let reason = assert_rejected(
+        &s,
+        RawFrame::Binary(frame),
+        CloseCode::InvalidPayload,
+        "bad_awareness",
+    )
+    .await;
+    assert_eq!(reason, "awareness state is not valid JSON");
+}
+
+#[tokio::test]
 async fn a_message_over_the_size_limit_is_too_big() {
     let s = TestServer::start_with(Config {
         max_message_size: 64 << 10,
