@@ -1,16 +1,17 @@
 //! The embedded SQLite store: one database file in the data directory, written by one thread.
 //!
-//! SQLite allows one writer at a time, so a dedicated thread owns the connection and commits every
-//! append waiting in its queue in a single transaction (group commit). WAL mode with
-//! `synchronous=NORMAL` makes a committed transaction survive a killed process; only a power loss can
-//! take the last commits.
+//! SQLite allows one writer at a time, so a dedicated thread owns the writing connection and commits
+//! every append waiting in its queue in a single transaction (group commit). Loads use a second
+//! connection on a blocking thread: in WAL mode readers never wait for the writer, so loading a large
+//! map does not delay commits for the others. WAL with `synchronous=NORMAL` makes a committed
+//! transaction survive a killed process; only a power loss can take the last commits.
 
 use super::{Seq, Store, StoreError, StoredMap};
 use async_trait::async_trait;
 use bytes::Bytes;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 use tokio::sync::oneshot;
 use waymark_protocol::MapId;
@@ -46,7 +47,6 @@ CREATE TABLE IF NOT EXISTS snapshots (
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
 enum Request {
-    Load(MapId, Reply<StoredMap>),
     Append(MapId, Vec<Bytes>, Reply<Seq>),
     Compact(MapId, Vec<u8>, Seq, Reply<()>),
     Check(Reply<()>),
@@ -55,6 +55,8 @@ enum Request {
 
 pub struct SqliteStore {
     tx: mpsc::Sender<Request>,
+    /// The connection loads read through; a read transaction sees a consistent snapshot.
+    reader: Arc<Mutex<Connection>>,
     path: PathBuf,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
@@ -70,6 +72,7 @@ impl SqliteStore {
         })?;
         let path = dir.join(DB_FILE);
         let conn = open_connection(&path)?;
+        let reader = Arc::new(Mutex::new(open_connection(&path)?));
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("waymark-sqlite".into())
@@ -77,6 +80,7 @@ impl SqliteStore {
             .map_err(|e| StoreError::Unavailable(format!("cannot start storage thread: {e}")))?;
         Ok(SqliteStore {
             tx,
+            reader,
             path,
             thread: Mutex::new(Some(thread)),
         })
@@ -130,6 +134,41 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
+fn load(conn: &mut Connection, map: &MapId) -> Result<StoredMap, StoreError> {
+    let tx = conn.transaction().map_err(unavailable)?;
+    let snapshot: Option<(Vec<u8>, Seq)> = tx
+        .query_row(
+            "SELECT data, through_seq FROM snapshots WHERE map_id = ?1",
+            [map.as_str()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(unavailable)?;
+    let mut out = StoredMap::default();
+    if let Some((data, through)) = snapshot {
+        out.snapshot = Some(data);
+        out.last_seq = through;
+    }
+    {
+        let mut stmt = tx
+            .prepare_cached("SELECT seq, data FROM updates WHERE map_id = ?1 ORDER BY seq")
+            .map_err(unavailable)?;
+        let rows = stmt
+            .query_map([map.as_str()], |r| {
+                Ok((r.get::<_, Seq>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })
+            .map_err(unavailable)?;
+        for row in rows {
+            let (seq, data) = row.map_err(unavailable)?;
+            out.log_bytes += data.len();
+            out.updates.push(data);
+            out.last_seq = out.last_seq.max(seq);
+        }
+    }
+    tx.commit().map_err(unavailable)?;
+    Ok(out)
+}
+
 struct Writer {
     conn: Connection,
 }
@@ -159,9 +198,6 @@ impl Writer {
                         }
                     }
                     self.append_group(group);
-                }
-                Request::Load(map, reply) => {
-                    let _ = reply.send(self.load(&map));
                 }
                 Request::Compact(map, snapshot, through, reply) => {
                     let _ = reply.send(self.compact(&map, &snapshot, through));
@@ -215,41 +251,6 @@ impl Writer {
         }
     }
 
-    fn load(&mut self, map: &MapId) -> Result<StoredMap, StoreError> {
-        let tx = self.conn.transaction().map_err(unavailable)?;
-        let snapshot: Option<(Vec<u8>, Seq)> = tx
-            .query_row(
-                "SELECT data, through_seq FROM snapshots WHERE map_id = ?1",
-                [map.as_str()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(unavailable)?;
-        let mut out = StoredMap::default();
-        if let Some((data, through)) = snapshot {
-            out.snapshot = Some(data);
-            out.last_seq = through;
-        }
-        {
-            let mut stmt = tx
-                .prepare_cached("SELECT seq, data FROM updates WHERE map_id = ?1 ORDER BY seq")
-                .map_err(unavailable)?;
-            let rows = stmt
-                .query_map([map.as_str()], |r| {
-                    Ok((r.get::<_, Seq>(0)?, r.get::<_, Vec<u8>>(1)?))
-                })
-                .map_err(unavailable)?;
-            for row in rows {
-                let (seq, data) = row.map_err(unavailable)?;
-                out.log_bytes += data.len();
-                out.updates.push(data);
-                out.last_seq = out.last_seq.max(seq);
-            }
-        }
-        tx.commit().map_err(unavailable)?;
-        Ok(out)
-    }
-
     fn compact(&mut self, map: &MapId, snapshot: &[u8], through: Seq) -> Result<(), StoreError> {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -284,7 +285,14 @@ impl Writer {
 #[async_trait]
 impl Store for SqliteStore {
     async fn load(&self, map: &MapId) -> Result<StoredMap, StoreError> {
-        self.call(|r| Request::Load(map.clone(), r)).await
+        let reader = Arc::clone(&self.reader);
+        let map = map.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = reader.lock().unwrap_or_else(|e| e.into_inner());
+            load(&mut conn, &map)
+        })
+        .await
+        .map_err(|_| StoreError::Closed)?
     }
 
     async fn append(&self, map: &MapId, updates: Vec<Bytes>) -> Result<Seq, StoreError> {
