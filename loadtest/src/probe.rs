@@ -1,0 +1,100 @@
+//! CPU time and memory of a process, read from `/proc` (Linux): the server under test when its pid
+//! is given, and the generator itself so that a saturated generator shows in the report.
+
+use std::time::{Duration, Instant};
+
+/// Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ, 100 on Linux).
+const TICKS_PER_SEC: f64 = 100.0;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    pub cpu: Duration,
+    pub rss_bytes: u64,
+}
+
+/// Reads a process's CPU time (user + system) and resident memory.
+pub fn sample(pid: u32) -> Option<Sample> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces: fields are counted after its closing parenthesis.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let rss_kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(Sample {
+        cpu: Duration::from_secs_f64((utime + stime) / TICKS_PER_SEC),
+        rss_bytes: rss_kib * 1024,
+    })
+}
+
+/// Samples a process periodically, keeping its peak memory.
+pub struct Watch {
+    pid: u32,
+    first: Sample,
+    last: Sample,
+    peak_rss: u64,
+    started: Instant,
+}
+
+impl Watch {
+    pub fn start(pid: u32) -> Option<Self> {
+        let s = sample(pid)?;
+        Some(Watch {
+            pid,
+            first: s,
+            last: s,
+            peak_rss: s.rss_bytes,
+            started: Instant::now(),
+        })
+    }
+
+    pub fn tick(&mut self) {
+        if let Some(s) = sample(self.pid) {
+            self.peak_rss = self.peak_rss.max(s.rss_bytes);
+            self.last = s;
+        }
+    }
+
+    pub fn finish(mut self) -> ProcessUsage {
+        self.tick();
+        let wall = self.started.elapsed();
+        let cpu = self.last.cpu.saturating_sub(self.first.cpu);
+        ProcessUsage {
+            cpu_seconds: cpu.as_secs_f64(),
+            cpu_percent: 100.0 * cpu.as_secs_f64() / wall.as_secs_f64().max(1e-9),
+            rss_start_mib: mib(self.first.rss_bytes),
+            rss_end_mib: mib(self.last.rss_bytes),
+            rss_peak_mib: mib(self.peak_rss),
+        }
+    }
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1 << 20) as f64
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ProcessUsage {
+    pub cpu_seconds: f64,
+    /// Of one core: 200 means both cores of a 2-core machine were busy.
+    pub cpu_percent: f64,
+    pub rss_start_mib: f64,
+    pub rss_end_mib: f64,
+    pub rss_peak_mib: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reads_its_own_process() {
+        let s = super::sample(std::process::id()).unwrap();
+        assert!(s.rss_bytes > 0);
+    }
+}
