@@ -141,18 +141,19 @@ impl MapClient {
     }
 
     async fn open(&self) -> Result<(), ClientError> {
-        let (ws, _) = match tokio_tungstenite::connect_async(&self.url).await {
-            Ok(ok) => ok,
-            Err(tungstenite::Error::Http(res)) => {
-                let status = res.status().as_u16();
-                let body = res
-                    .into_body()
-                    .map(|b| String::from_utf8_lossy(&b).into_owned())
-                    .unwrap_or_default();
-                return Err(ClientError::Http { status, body });
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let (ws, _) =
+            match tokio_tungstenite::connect_async_with_config(&self.url, None, true).await {
+                Ok(ok) => ok,
+                Err(tungstenite::Error::Http(res)) => {
+                    let status = res.status().as_u16();
+                    let body = res
+                        .into_body()
+                        .map(|b| String::from_utf8_lossy(&b).into_owned())
+                        .unwrap_or_default();
+                    return Err(ClientError::Http { status, body });
+                }
+                Err(e) => return Err(e.into()),
+            };
         let (tx, rx) = mpsc::unbounded_channel();
         {
             let mut st = self.inner.state();

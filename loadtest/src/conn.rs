@@ -101,7 +101,8 @@ impl Client {
         // Below 2^53 so that JavaScript servers handle it exactly.
         let client_id = (run_id << 20 | u64::from(id & 0xF_FFFF)) & ((1 << 53) - 1);
         let connect_started = Instant::now();
-        let (ws, _) = tokio_tungstenite::connect_async(target.url(map)).await?;
+        let (ws, _) =
+            tokio_tungstenite::connect_async_with_config(target.url(map), None, true).await?;
         let (mut sink, stream) = ws.split();
         if let Some(hello) = target.hello(map) {
             sink.send(WsMessage::Binary(hello.into())).await?;

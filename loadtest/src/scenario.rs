@@ -355,9 +355,14 @@ pub async fn overload(
     let mut steps = Vec::new();
     let mut best: Option<Report> = None;
     let mut rate = base.rate;
-    for _ in 0..max_steps {
+    for step in 0..max_steps {
+        // Each step uses fresh maps and client ids, or its updates would repeat the last step's.
+        let step_run = Run {
+            run_id: run.run_id + u64::from(step),
+            ..run.clone()
+        };
         let r = fanout(
-            run,
+            &step_run,
             &FanoutParams {
                 maps: base.maps,
                 editors: base.editors,

@@ -16,6 +16,7 @@ pub mod telemetry;
 
 pub use config::Config;
 
+use axum::serve::ListenerExt;
 use std::sync::Arc;
 use store::Store;
 use tokio::net::TcpListener;
@@ -40,6 +41,13 @@ pub async fn run(
         tracker.clone(),
     );
     let app = routes::router(Arc::clone(&shared));
+    // Writers already batch what they send; Nagle's algorithm would only hold small updates back
+    // (up to ~40 ms against a delayed ACK).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            warn!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await?;
