@@ -305,11 +305,9 @@ impl Client {
                     .frame(&self.map, &message::encode_sync_step2(&diff));
                 self.sink.send(WsMessage::Binary(reply.into())).await?;
             }
-            Ok(Message::SyncStep2 { .. }) => {
-                if self.synced_at.is_none() {
-                    self.synced_at = Some(Instant::now());
-                    totals.synced.fetch_add(1, Ordering::Relaxed);
-                }
+            Ok(Message::SyncStep2 { .. }) if self.synced_at.is_none() => {
+                self.synced_at = Some(Instant::now());
+                totals.synced.fetch_add(1, Ordering::Relaxed);
             }
             Ok(Message::Update { update }) => {
                 if let Some(rec) = rec {

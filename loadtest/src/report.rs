@@ -19,7 +19,7 @@ pub struct Percentiles {
 impl Percentiles {
     /// From a histogram of microseconds, in milliseconds.
     pub fn from_micros(h: &Histogram<u64>) -> Option<Self> {
-        (h.len() > 0).then(|| Percentiles {
+        (!h.is_empty()).then(|| Percentiles {
             p50: h.value_at_quantile(0.50) as f64 / 1000.0,
             p90: h.value_at_quantile(0.90) as f64 / 1000.0,
             p99: h.value_at_quantile(0.99) as f64 / 1000.0,

@@ -5,7 +5,7 @@ use crate::outlet::{Gone, Kick, Outbound, Outlet};
 use crate::registry::Registry;
 use crate::room::Inbound;
 use crate::state::Shared;
-use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
+use crate::upgrade::Socket;
 use bytes::Bytes;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
@@ -13,6 +13,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior, interval, timeout};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 use tracing::{Instrument, debug, info_span, warn};
 use waymark_protocol::message::{self, KEEPALIVE, Message};
 use waymark_protocol::{CloseCode, MapId, MessageKind, ext};
@@ -20,12 +24,17 @@ use waymark_protocol::{CloseCode, MapId, MessageKind, ext};
 /// Messages written to the socket before it is flushed.
 const WRITE_BATCH: usize = 64;
 
+/// Messages larger than this go out as fragments of this size, each a slice of the one shared
+/// buffer: tungstenite copies what it sends into a per-connection write buffer, so a whole 10 MiB
+/// document sent to 50 joiners would otherwise cost 500 MiB (and stay reserved).
+const FRAGMENT: usize = 64 << 10;
+
 /// How long the closing handshake may take.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Serves one upgraded connection until it closes.
 pub async fn serve(
-    socket: WebSocket,
+    socket: Socket,
     map: MapId,
     extensions: Option<Vec<String>>,
     shared: Arc<Shared>,
@@ -83,7 +92,7 @@ pub async fn serve(
 }
 
 async fn read_loop(
-    stream: &mut SplitStream<WebSocket>,
+    stream: &mut SplitStream<Socket>,
     room: &crate::registry::RoomHandle,
     outlet: &Outlet,
     shared: &Shared,
@@ -185,7 +194,7 @@ async fn read_loop(
                 return;
             }
             WsMessage::Close(_) => return,
-            WsMessage::Ping(_) | WsMessage::Pong(_) => {}
+            WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_) => {}
         }
     }
 }
@@ -214,15 +223,12 @@ fn to_inbound(frame: &Bytes, msg: Message<'_>) -> Result<Option<Inbound>, &'stat
     }))
 }
 
-fn is_too_big(e: axum::Error) -> bool {
-    matches!(
-        e.into_inner().downcast_ref::<tungstenite::Error>(),
-        Some(tungstenite::Error::Capacity(_))
-    )
+fn is_too_big(e: tungstenite::Error) -> bool {
+    matches!(e, tungstenite::Error::Capacity(_))
 }
 
 async fn write_loop(
-    mut sink: SplitSink<WebSocket, WsMessage>,
+    mut sink: SplitSink<Socket, WsMessage>,
     mut queue: mpsc::Receiver<Outbound>,
     kick: Kick,
     shared: Arc<Shared>,
@@ -249,18 +255,20 @@ async fn write_loop(
         let mut next = Some(first);
         let mut written = 0;
         while let Some(out) = next.take() {
-            let msg = match out {
+            let msgs = match out {
                 Outbound::Frame(frame) => {
                     shared.metrics.message_out(kind_of(&frame), frame.len());
                     last_sent = Instant::now();
-                    WsMessage::Binary(frame)
+                    fragments(frame)
                 }
-                Outbound::Ping => WsMessage::Ping(Bytes::new()),
+                Outbound::Ping => vec![WsMessage::Ping(Bytes::new())],
             };
-            tokio::select! {
-                biased;
-                _ = kick.kicked() => break 'outer,
-                r = sink.feed(msg) => if r.is_err() { break 'outer },
+            for msg in msgs {
+                tokio::select! {
+                    biased;
+                    _ = kick.kicked() => break 'outer,
+                    r = sink.feed(msg) => if r.is_err() { break 'outer },
+                }
             }
             written += 1;
             if written < WRITE_BATCH {
@@ -278,11 +286,26 @@ async fn write_loop(
         .map(|(c, r)| (*c, r.to_string()))
         .unwrap_or((CloseCode::Normal, String::new()));
     let close = WsMessage::Close(Some(CloseFrame {
-        code: code.code(),
+        code: code.code().into(),
         reason: truncate_reason(reason).into(),
     }));
     let _ = timeout(CLOSE_TIMEOUT, sink.send(close)).await;
     let _ = timeout(CLOSE_TIMEOUT, sink.close()).await;
+}
+
+/// One binary message as WebSocket messages to send: itself, or fragments slicing it.
+fn fragments(frame: Bytes) -> Vec<WsMessage> {
+    if frame.len() <= FRAGMENT {
+        return vec![WsMessage::Binary(frame)];
+    }
+    let count = frame.len().div_ceil(FRAGMENT);
+    (0..count)
+        .map(|i| {
+            let chunk = frame.slice(i * FRAGMENT..((i + 1) * FRAGMENT).min(frame.len()));
+            let opcode = if i == 0 { Data::Binary } else { Data::Continue };
+            WsMessage::Frame(Frame::message(chunk, OpCode::Data(opcode), i + 1 == count))
+        })
+        .collect()
 }
 
 /// Close reasons are limited to 123 bytes by RFC 6455.

@@ -13,6 +13,7 @@ mod routes;
 mod state;
 pub mod store;
 pub mod telemetry;
+mod upgrade;
 
 pub use config::Config;
 

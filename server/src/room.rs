@@ -100,6 +100,9 @@ struct Room {
     log_bytes: usize,
     last_seq: Seq,
     idle_since: Option<Instant>,
+    /// The SyncStep2 answering an empty state vector (what every new client sends), shared by all
+    /// joiners until the document changes: a crowd joining a large map costs one copy, not one each.
+    full_sync: Option<Bytes>,
 }
 
 pub async fn run(
@@ -187,6 +190,7 @@ impl Room {
             log_bytes: stored.log_bytes,
             last_seq: stored.last_seq,
             idle_since: Some(Instant::now()),
+            full_sync: None,
         })
     }
 
@@ -299,8 +303,19 @@ impl Room {
                     }
                 };
                 self.flush().await?;
-                let diff = self.doc.transact().encode_state_as_update_v1(&sv);
-                self.send_to(conn, encode_sync_step2(&diff).into());
+                let answer = if sv.is_empty() {
+                    let doc = &self.doc;
+                    self.full_sync
+                        .get_or_insert_with(|| {
+                            let state = doc.transact().encode_state_as_update_v1(&sv);
+                            encode_sync_step2(&state).into()
+                        })
+                        .clone()
+                } else {
+                    let diff = self.doc.transact().encode_state_as_update_v1(&sv);
+                    encode_sync_step2(&diff).into()
+                };
+                self.send_to(conn, answer);
             }
             Inbound::Update(update) => self.apply(conn, &update)?,
             Inbound::Awareness { frame, update } => {
@@ -386,6 +401,9 @@ impl Room {
             .observe(started.elapsed().as_secs_f64());
         // Whatever was integrated (even before an error) is in the document: store and share it.
         let applied = std::mem::take(&mut *self.applied.lock().unwrap_or_else(|e| e.into_inner()));
+        if !applied.is_empty() {
+            self.full_sync = None;
+        }
         for delta in applied {
             let frame = Bytes::from(encode_update(&delta));
             self.pending.push(frame.slice(frame.len() - delta.len()..));

@@ -2,10 +2,10 @@
 
 use crate::connection;
 use crate::state::Shared;
+use crate::upgrade::Upgrade;
 use axum::Json;
 use axum::Router;
-use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::{Path, Query, State, WebSocketUpgrade};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -13,6 +13,7 @@ use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use waymark_protocol::{MapId, ext};
 
 /// Per-connection read buffer. tungstenite's default (128 KiB, allocated up front) would cost
@@ -44,7 +45,7 @@ async fn connect(
     State(shared): State<Arc<Shared>>,
     Path(raw): Path<String>,
     Query(query): Query<HashMap<String, String>>,
-    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    request: Request,
 ) -> Response {
     let map = match MapId::parse(&raw) {
         Ok(map) => map,
@@ -57,16 +58,17 @@ async fn connect(
             );
         }
     };
-    let ws = match ws {
-        Ok(ws) => ws,
-        Err(_) => {
+    let (mut parts, _) = request.into_parts();
+    let upgrade = match Upgrade::from_parts(&mut parts) {
+        Ok(upgrade) => upgrade,
+        Err(missing) => {
             shared.metrics.error("not_websocket");
             let mut res = error(
                 StatusCode::UPGRADE_REQUIRED,
                 "websocket_required",
                 format!(
-                    "/maps/{map} is a WebSocket endpoint speaking the y-websocket protocol: \
-                     connect with a WebSocket client (for example y-websocket's \
+                    "/maps/{map} is a WebSocket endpoint speaking the y-websocket protocol \
+                     ({missing}): connect with a WebSocket client (for example y-websocket's \
                      `new WebsocketProvider('ws://HOST:PORT/maps', '{map}', doc)`)"
                 ),
             );
@@ -84,13 +86,14 @@ async fn connect(
     }
     let extensions = query.get("ext").map(|v| ext::parse_request(v));
     let limit = shared.config.max_message_size;
-    ws.max_message_size(limit)
-        .max_frame_size(limit)
-        .read_buffer_size(READ_BUFFER)
-        .on_upgrade(move |socket| {
-            let tracker = shared.tracker.clone();
-            tracker.track_future(connection::serve(socket, map, extensions, shared))
-        })
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(limit))
+        .max_frame_size(Some(limit))
+        .read_buffer_size(READ_BUFFER);
+    let tracker = shared.tracker.clone();
+    upgrade.accept(config, &tracker, move |socket| {
+        connection::serve(socket, map, extensions, shared)
+    })
 }
 
 async fn healthz() -> Response {

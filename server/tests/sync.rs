@@ -265,3 +265,25 @@ async fn a_query_awareness_returns_everyone_present() {
     .await
     .unwrap();
 }
+
+#[tokio::test]
+async fn large_updates_and_large_maps_arrive_intact() {
+    // Both are sent as many WebSocket fragments; clients must see one whole message each.
+    let server = TestServer::start().await;
+    let a = server.connect("large").await;
+    let b = server.connect("large").await;
+    let big: String = (0..300_000)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
+    append_note(&a, &big);
+    b.wait_for(WAIT, "the 300 KB edit", |c| content(c).len() > 300_000)
+        .await
+        .unwrap();
+    for i in 0..10 {
+        set_card(&a, &format!("bulk-{i}"), &big);
+    }
+    let late = server.connect("large").await;
+    assert_eq!(card_count(&late), 10);
+    assert_eq!(content(&late), content(&a));
+    assert_eq!(card(&late, "bulk-9").as_deref(), Some(big.as_str()));
+}

@@ -1,0 +1,96 @@
+//! The WebSocket opening handshake (RFC 6455 §4.2). Done here rather than by axum so that each
+//! connection owns a plain tokio-tungstenite stream: that lets the writer send a large message as
+//! fragments that all slice one shared buffer, instead of copying it whole into every connection's
+//! write buffer (which also keeps that memory reserved afterwards).
+
+use axum::body::Body;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderName, Method, StatusCode, header};
+use axum::response::Response;
+use hyper::upgrade::{OnUpgrade, Upgraded};
+use hyper_util::rt::TokioIo;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_util::task::TaskTracker;
+use tracing::debug;
+
+pub type Socket = WebSocketStream<TokioIo<Upgraded>>;
+
+/// A request that asks for a WebSocket, validated.
+pub struct Upgrade {
+    accept: String,
+    on_upgrade: OnUpgrade,
+}
+
+fn has_token(headers: &HeaderMap, name: HeaderName, token: &str) -> bool {
+    headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case(token))
+}
+
+impl Upgrade {
+    /// Checks an HTTP/1.1 upgrade request; `Err` says what is missing.
+    pub fn from_parts(parts: &mut Parts) -> Result<Self, &'static str> {
+        if parts.method != Method::GET {
+            return Err("the WebSocket handshake is a GET request");
+        }
+        if !has_token(&parts.headers, header::CONNECTION, "upgrade") {
+            return Err("missing `Connection: upgrade`");
+        }
+        if !has_token(&parts.headers, header::UPGRADE, "websocket") {
+            return Err("missing `Upgrade: websocket`");
+        }
+        if parts
+            .headers
+            .get(header::SEC_WEBSOCKET_VERSION)
+            .is_none_or(|v| v.as_bytes() != b"13")
+        {
+            return Err("only WebSocket version 13 is supported");
+        }
+        let key = parts
+            .headers
+            .get(header::SEC_WEBSOCKET_KEY)
+            .ok_or("missing Sec-WebSocket-Key")?;
+        let accept = derive_accept_key(key.as_bytes());
+        let on_upgrade = parts
+            .extensions
+            .remove::<OnUpgrade>()
+            .ok_or("this connection cannot be upgraded")?;
+        Ok(Upgrade { accept, on_upgrade })
+    }
+
+    /// Answers 101 Switching Protocols; `serve` gets the socket, as a task of `tracker`, once the
+    /// response has gone out.
+    pub fn accept<F>(
+        self,
+        config: WebSocketConfig,
+        tracker: &TaskTracker,
+        serve: impl FnOnce(Socket) -> F + Send + 'static,
+    ) -> Response
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let on_upgrade = self.on_upgrade;
+        tracker.spawn(async move {
+            match on_upgrade.await {
+                Ok(upgraded) => {
+                    let io = TokioIo::new(upgraded);
+                    serve(WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await)
+                        .await
+                }
+                Err(e) => debug!(error = %e, "WebSocket upgrade did not complete"),
+            }
+        });
+        Response::builder()
+            .status(StatusCode::SWITCHING_PROTOCOLS)
+            .header(header::CONNECTION, "upgrade")
+            .header(header::UPGRADE, "websocket")
+            .header(header::SEC_WEBSOCKET_ACCEPT, self.accept)
+            .body(Body::empty())
+            .expect("static headers are valid")
+    }
+}
