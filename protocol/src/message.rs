@@ -54,6 +54,22 @@ pub enum MessageKind {
 }
 
 impl MessageKind {
+    pub const ALL: [MessageKind; 8] = [
+        MessageKind::SyncStep1,
+        MessageKind::SyncStep2,
+        MessageKind::Update,
+        MessageKind::Awareness,
+        MessageKind::Auth,
+        MessageKind::QueryAwareness,
+        MessageKind::Extension,
+        MessageKind::Keepalive,
+    ];
+
+    /// Position in [`MessageKind::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             MessageKind::SyncStep1 => "sync_step1",

@@ -19,7 +19,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 use tracing::{Instrument, debug, info_span, warn};
 use waymark_protocol::message::{self, KEEPALIVE, Message};
-use waymark_protocol::{CloseCode, MapId, MessageKind, ext};
+use waymark_protocol::{CloseCode, MapId, ext};
 
 /// Messages written to the socket before it is flushed.
 const WRITE_BATCH: usize = 64;
@@ -152,7 +152,7 @@ async fn read_loop(
             WsMessage::Binary(frame) => {
                 let inbound = match message::decode(&frame) {
                     Ok(m) => {
-                        shared.metrics.message_in(m.kind().label(), frame.len());
+                        shared.metrics.message_in(m.kind(), frame.len());
                         to_inbound(&frame, m)
                     }
                     Err(e) => {
@@ -257,7 +257,9 @@ async fn write_loop(
         while let Some(out) = next.take() {
             let msgs = match out {
                 Outbound::Frame(frame) => {
-                    shared.metrics.message_out(kind_of(&frame), frame.len());
+                    if let Some(kind) = message::peek_kind(&frame) {
+                        shared.metrics.message_out(kind, frame.len());
+                    }
                     last_sent = Instant::now();
                     fragments(frame)
                 }
@@ -318,9 +320,4 @@ fn truncate_reason(mut reason: String) -> String {
         reason.truncate(cut);
     }
     reason
-}
-
-/// The metrics label of an outgoing frame (all produced by this server, so well-formed).
-fn kind_of(frame: &[u8]) -> &'static str {
-    message::peek_kind(frame).map_or("unknown", MessageKind::label)
 }

@@ -22,14 +22,26 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     telemetry::init(args.log_format);
     let store = SqliteStore::open(&args.data)
         .with_context(|| format!("cannot open storage in {}", args.data.display()))?;
-    let listener = TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let listener =
+        listen(args.listen).with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
     info!(%addr, data = %store.path().display(), "listening");
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone()));
     run(listener, Arc::new(store), Config::from(&args), shutdown).await
+}
+
+/// Binds with a deep accept queue: when thousands of clients reconnect at once (after a restart or a
+/// network blip), the default of 1024 overflows and the excess wait a full second to retry.
+fn listen(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(4096)
 }
 
 /// Cancels `shutdown` on ctrl-c or SIGTERM.

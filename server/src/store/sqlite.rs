@@ -4,7 +4,9 @@
 //! every append waiting in its queue in a single transaction (group commit). Loads use a second
 //! connection on a blocking thread: in WAL mode readers never wait for the writer, so loading a large
 //! map does not delay commits for the others. WAL with `synchronous=NORMAL` makes a committed
-//! transaction survive a killed process; only a power loss can take the last commits.
+//! transaction survive a killed process; only a power loss can take the last commits. Checkpoints
+//! (copying the WAL back into the database, with an fsync) run on a third thread: done by the writer,
+//! as SQLite does by default, each one would stall every map's commits for its duration.
 
 use super::{Seq, Store, StoreError, StoredMap};
 use async_trait::async_trait;
@@ -22,6 +24,9 @@ pub const DB_FILE: &str = "waymark.db";
 /// How long a write waits for a lock held by another process before the store reports itself
 /// unavailable.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// How often the checkpointer folds the WAL back into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
 /// Most appends committed in one transaction.
 const MAX_GROUP: usize = 1024;
@@ -72,11 +77,20 @@ impl SqliteStore {
         })?;
         let path = dir.join(DB_FILE);
         let conn = open_connection(&path)?;
+        conn.pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(unavailable)?;
         let reader = Arc::new(Mutex::new(open_connection(&path)?));
+        let checkpointer = Checkpointer::start(open_connection(&path)?)?;
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("waymark-sqlite".into())
-            .spawn(move || Writer { conn }.run(rx))
+            .spawn(move || {
+                Writer {
+                    conn,
+                    checkpointer: Some(checkpointer),
+                }
+                .run(rx)
+            })
             .map_err(|e| StoreError::Unavailable(format!("cannot start storage thread: {e}")))?;
         Ok(SqliteStore {
             tx,
@@ -169,8 +183,39 @@ fn load(conn: &mut Connection, map: &MapId) -> Result<StoredMap, StoreError> {
     Ok(out)
 }
 
+/// Runs passive checkpoints until dropped. Passive checkpoints never wait for (or block) the writer.
+struct Checkpointer {
+    stop: mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Checkpointer {
+    fn start(conn: Connection) -> Result<Self, StoreError> {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("waymark-checkpoint".into())
+            .spawn(move || {
+                while let Err(mpsc::RecvTimeoutError::Timeout) =
+                    stopped.recv_timeout(CHECKPOINT_EVERY)
+                {
+                    if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
+                        tracing::warn!(error = %e, "checkpoint failed; will retry");
+                    }
+                }
+            })
+            .map_err(|e| StoreError::Unavailable(format!("cannot start checkpoint thread: {e}")))?;
+        Ok(Checkpointer { stop, thread })
+    }
+
+    fn stop(self) {
+        drop(self.stop);
+        let _ = self.thread.join();
+    }
+}
+
 struct Writer {
     conn: Connection,
+    checkpointer: Option<Checkpointer>,
 }
 
 impl Writer {
@@ -206,6 +251,9 @@ impl Writer {
                     let _ = reply.send(self.check());
                 }
                 Request::Close(reply) => {
+                    if let Some(c) = self.checkpointer.take() {
+                        c.stop();
+                    }
                     let result = self
                         .conn
                         .pragma_update(None, "wal_checkpoint", "TRUNCATE")
