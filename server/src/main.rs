@@ -10,11 +10,20 @@ use waymark_server::config::{Cli, Command, ServeArgs};
 use waymark_server::store::SqliteStore;
 use waymark_server::{Config, run, telemetry};
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => {
+            let mut runtime = tokio::runtime::Builder::new_multi_thread();
+            if let Some(n) = args.threads {
+                runtime.worker_threads(n.into());
+            }
+            runtime
+                .enable_all()
+                .build()
+                .context("cannot start the runtime")?
+                .block_on(serve(args))
+        }
     }
 }
 

@@ -16,9 +16,11 @@ use std::time::Duration;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use waymark_protocol::{MapId, ext};
 
-/// Per-connection read buffer. tungstenite's default (128 KiB, allocated up front) would cost
-/// gigabytes at tens of thousands of mostly idle connections; messages larger than this still work.
-const READ_BUFFER: usize = 8 << 10;
+/// Per-connection read buffer, allocated up front. tungstenite's default (128 KiB) would cost
+/// gigabytes at tens of thousands of mostly idle connections; clients mostly send small updates, and
+/// larger messages still work (they take more reads). 2 KiB measured 9.1 KiB of server memory per
+/// idle connection, against 14.9 KiB with 8 KiB.
+const READ_BUFFER: usize = 2 << 10;
 
 /// How long `/readyz` waits for the store to answer.
 const READY_TIMEOUT: Duration = Duration::from_secs(3);

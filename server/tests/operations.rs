@@ -113,6 +113,8 @@ fn help_documents_every_setting_and_its_environment_variable() {
         "--send-queue",
         "--unload-after",
         "--shutdown-timeout",
+        "--threads",
+        "WAYMARK_THREADS",
     ] {
         assert!(serve.contains(flag), "serve --help lacks {flag}:\n{serve}");
     }
@@ -125,6 +127,7 @@ fn bad_settings_are_refused_with_a_clear_message() {
         (vec!["serve", "--max-message-size", "lots"], "not a size"),
         (vec!["serve", "--unload-after", "soon"], "--unload-after"),
         (vec!["serve", "--send-queue", "1"], "--send-queue"),
+        (vec!["serve", "--threads", "0"], "--threads"),
         (vec!["serve", "--log-format", "xml"], "pretty"),
         (vec!["launch"], "unrecognized subcommand"),
     ] {

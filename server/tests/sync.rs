@@ -282,6 +282,9 @@ async fn large_updates_and_large_maps_arrive_intact() {
     for i in 0..10 {
         set_card(&a, &format!("bulk-{i}"), &big);
     }
+    b.wait_for(WAIT, "ten 300 KB updates", |c| card_count(c) == 10)
+        .await
+        .unwrap();
     let late = server.connect("large").await;
     assert_eq!(card_count(&late), 10);
     assert_eq!(content(&late), content(&a));
