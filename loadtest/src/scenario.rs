@@ -555,6 +555,20 @@ pub async fn join(run: &Run, p: &JoinParams) -> Report {
             }
         }
     }
+    // The filler keeps reading (answering pings) until the end, so no server closes it as dead.
+    let filler_stop = CancellationToken::new();
+    let filler = tokio::spawn(filler.run(
+        Arc::new(Totals::default()),
+        Schedule {
+            start: Instant::now(),
+            rate: 1.0,
+            senders: 1,
+            count: 0,
+        },
+        None,
+        filler_stop.clone(),
+        filler_stop.clone(),
+    ));
     // Let the server settle after the checks before taking the baseline.
     tokio::time::sleep(Duration::from_secs(1)).await;
     let (server, generator) = run.watches();
@@ -606,7 +620,12 @@ pub async fn join(run: &Run, p: &JoinParams) -> Report {
     }
     report.generator = generator.map(Watch::finish);
     report.wall_seconds = started.elapsed().as_secs_f64();
-    drop(filler);
+    filler_stop.cancel();
+    if let Ok(o) = filler.await {
+        if let Some(code) = o.close_code {
+            report.error(format!("the filler was closed by the server with {code}"));
+        }
+    }
     report
 }
 
