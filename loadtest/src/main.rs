@@ -54,35 +54,35 @@ struct Common {
     quiet: bool,
 }
 
+#[derive(Args, Clone)]
+struct FanoutArgs {
+    #[arg(long, default_value_t = 50)]
+    maps: u32,
+    #[arg(long, default_value_t = 10)]
+    editors: u32,
+    /// Updates per second per editor.
+    #[arg(long, default_value_t = 2.0)]
+    rate: f64,
+    /// Seconds of sending.
+    #[arg(long, default_value_t = 30.0)]
+    duration: f64,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// MAPS maps × EDITORS editors, each sending small updates at RATE per second.
     Fanout {
         #[command(flatten)]
         common: Common,
-        #[arg(long, default_value_t = 50)]
-        maps: u32,
-        #[arg(long, default_value_t = 10)]
-        editors: u32,
-        /// Updates per second per editor.
-        #[arg(long, default_value_t = 2.0)]
-        rate: f64,
-        /// Seconds of sending.
-        #[arg(long, default_value_t = 30.0)]
-        duration: f64,
+        #[command(flatten)]
+        load: FanoutArgs,
     },
     /// Fanout with editors alternating between two or more nodes (give --url once per node).
     CrossNode {
         #[command(flatten)]
         common: Common,
-        #[arg(long, default_value_t = 50)]
-        maps: u32,
-        #[arg(long, default_value_t = 10)]
-        editors: u32,
-        #[arg(long, default_value_t = 2.0)]
-        rate: f64,
-        #[arg(long, default_value_t = 30.0)]
-        duration: f64,
+        #[command(flatten)]
+        load: FanoutArgs,
     },
     /// Fanout at increasing rates until p99 latency passes a limit or a delivery goes missing.
     Overload {
@@ -212,27 +212,19 @@ fn finish(common: &Common, report: &Report) -> anyhow::Result<()> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
-        Command::Fanout {
-            common,
-            maps,
-            editors,
-            rate,
-            duration,
-        }
-        | Command::CrossNode {
-            common,
-            maps,
-            editors,
-            rate,
-            duration,
-        } => {
+    let command = Cli::parse().command;
+    let cross_node = matches!(command, Command::CrossNode { .. });
+    match command {
+        Command::Fanout { common, load } | Command::CrossNode { common, load } => {
+            if cross_node && common.url.len() < 2 {
+                bail!("cross-node needs --url once per node (at least two)");
+            }
             let run = run_of(&common)?;
             let p = scenario::FanoutParams {
-                maps,
-                editors,
-                rate: positive_rate(rate)?,
-                duration: seconds(duration, "duration")?,
+                maps: load.maps,
+                editors: load.editors,
+                rate: positive_rate(load.rate)?,
+                duration: seconds(load.duration, "duration")?,
             };
             finish(&common, &scenario::fanout(&run, &p).await)
         }

@@ -80,6 +80,36 @@ fn mib(bytes: u64) -> f64 {
     bytes as f64 / (1 << 20) as f64
 }
 
+/// Samples a [`Watch`] on its own task, so that short peaks (a crowd joining) are seen even while
+/// the scenario itself is busy.
+pub struct Sampler {
+    stop: tokio_util::sync::CancellationToken,
+    task: tokio::task::JoinHandle<Option<Watch>>,
+}
+
+impl Sampler {
+    pub fn start(watch: Option<Watch>, every: Duration) -> Self {
+        let stop = tokio_util::sync::CancellationToken::new();
+        let cancelled = stop.clone();
+        let task = tokio::spawn(async move {
+            let mut watch = watch;
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tokio::select! {
+                    _ = cancelled.cancelled() => return watch,
+                    _ = tick.tick() => if let Some(w) = watch.as_mut() { w.tick() },
+                }
+            }
+        });
+        Sampler { stop, task }
+    }
+
+    pub async fn finish(self) -> Option<ProcessUsage> {
+        self.stop.cancel();
+        self.task.await.ok().flatten().map(Watch::finish)
+    }
+}
+
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ProcessUsage {
     pub cpu_seconds: f64,

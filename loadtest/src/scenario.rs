@@ -2,7 +2,7 @@
 //! reconnect storm. Each returns a [`Report`].
 
 use crate::conn::{Client, Outcome, Payload, Schedule, Totals};
-use crate::probe::{self, Watch};
+use crate::probe::{self, Sampler, Watch};
 use crate::report::{Percentiles, Report};
 use crate::target::Target;
 use futures_util::StreamExt;
@@ -572,21 +572,7 @@ pub async fn join(run: &Run, p: &JoinParams) -> Report {
     // Let the server settle after the checks before taking the baseline.
     tokio::time::sleep(Duration::from_secs(1)).await;
     let (server, generator) = run.watches();
-    let mut server = server;
-    let sampler_stop = CancellationToken::new();
-    let sampler = {
-        let stop = sampler_stop.clone();
-        let mut w = server.take();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_millis(20));
-            loop {
-                tokio::select! {
-                    _ = stop.cancelled() => return w,
-                    _ = tick.tick() => if let Some(w) = w.as_mut() { w.tick() },
-                }
-            }
-        })
-    };
+    let sampler = Sampler::start(server, Duration::from_millis(20));
     let totals = Arc::new(Totals::default());
     let join_run = Run {
         connect_parallelism: p.clients as usize,
@@ -601,8 +587,7 @@ pub async fn join(run: &Run, p: &JoinParams) -> Report {
         &mut report,
     )
     .await;
-    sampler_stop.cancel();
-    let server = sampler.await.ok().flatten();
+    let server = sampler.finish().await;
     let mut sync = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3).expect("valid bounds");
     for c in &joined {
         if let Some(t) = c.sync_time() {
@@ -611,7 +596,7 @@ pub async fn join(run: &Run, p: &JoinParams) -> Report {
     }
     report.clients = joined.len() as u64;
     report.sync_ms = Percentiles::from_micros(&sync);
-    report.server = server.map(Watch::finish);
+    report.server = server;
     if let Some(s) = &report.server {
         report.extra.insert(
             "server RSS growth (MiB)".into(),
@@ -621,10 +606,12 @@ pub async fn join(run: &Run, p: &JoinParams) -> Report {
     report.generator = generator.map(Watch::finish);
     report.wall_seconds = started.elapsed().as_secs_f64();
     filler_stop.cancel();
-    if let Ok(o) = filler.await {
-        if let Some(code) = o.close_code {
-            report.error(format!("the filler was closed by the server with {code}"));
-        }
+    if let Ok(Outcome {
+        close_code: Some(code),
+        ..
+    }) = filler.await
+    {
+        report.error(format!("the filler was closed by the server with {code}"));
     }
     report
 }
@@ -653,7 +640,6 @@ pub async fn reconnect(run: &Run, p: &ReconnectParams) -> Report {
     .await;
     let connected = first.len();
     let (server, generator) = run.watches();
-    let mut server = server;
     let started = Instant::now();
     // Drop everything without a closing handshake, as a network failure or proxy restart would.
     for c in first {
@@ -664,20 +650,7 @@ pub async fn reconnect(run: &Run, p: &ReconnectParams) -> Report {
         connect_parallelism: p.clients as usize,
         ..run.clone()
     };
-    let sampler_stop = CancellationToken::new();
-    let sampler = {
-        let stop = sampler_stop.clone();
-        let mut w = server.take();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_millis(50));
-            loop {
-                tokio::select! {
-                    _ = stop.cancelled() => return w,
-                    _ = tick.tick() => if let Some(w) = w.as_mut() { w.tick() },
-                }
-            }
-        })
-    };
+    let sampler = Sampler::start(server, Duration::from_millis(50));
     let again = connect_all(
         &storm,
         p.clients,
@@ -687,8 +660,7 @@ pub async fn reconnect(run: &Run, p: &ReconnectParams) -> Report {
         &mut report,
     )
     .await;
-    sampler_stop.cancel();
-    server = sampler.await.ok().flatten();
+    let server = sampler.finish().await;
     let mut sync = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3).expect("valid bounds");
     for c in &again {
         if let Some(t) = c.sync_time() {
@@ -708,7 +680,7 @@ pub async fn reconnect(run: &Run, p: &ReconnectParams) -> Report {
     );
     report.sync_ms = Percentiles::from_micros(&sync);
     report.wall_seconds = started.elapsed().as_secs_f64();
-    report.server = server.map(Watch::finish);
+    report.server = server;
     report.generator = generator.map(Watch::finish);
     report
 }
