@@ -24,7 +24,10 @@ fn bad_settings_are_refused() {
             vec!["fanout", "--rate", "0"],
             "--rate must be a positive number",
         ),
-        (vec!["fanout", "--duration=0"], "--duration must be a positive number"),
+        (
+            vec!["fanout", "--duration=0"],
+            "--duration must be a positive number",
+        ),
         (
             vec!["fanout", "--url", "http://127.0.0.1:1/{map}"],
             "must start with ws://",
