@@ -243,11 +243,14 @@ impl Client {
         Ok(())
     }
 
-    /// Drops the connection without a closing handshake.
-    pub fn abort(self) {}
+    /// Drops the connection without a WebSocket closing handshake (the socket just closes), as a
+    /// crashed client or a failed proxy would.
+    pub fn abort(self) {
+        drop(self);
+    }
 
     /// Bytes received so far.
-    pub fn run_bytes(&self) -> u64 {
+    pub fn bytes_received(&self) -> u64 {
         self.bytes_in
     }
 

@@ -537,7 +537,7 @@ pub async fn join(run: &Run, p: &JoinParams) -> Report {
             let mut c =
                 Client::connect(run.target(0), map, u32::MAX - 2, run.run_id, false).await?;
             c.wait_synced(&probe_totals).await?;
-            anyhow::Ok(c.run_bytes())
+            anyhow::Ok(c.bytes_received())
         }
         .await;
         match full {
