@@ -271,6 +271,15 @@ fn account(report: &mut Report, outcomes: &[Outcome], per_map: u32) {
     report.latency_ms = Percentiles::from_micros(&latency);
 }
 
+/// Percentiles of the clients' times from connecting to holding the whole document.
+fn sync_times(clients: &[Client]) -> Option<Percentiles> {
+    let mut sync = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3).expect("valid bounds");
+    for t in clients.iter().filter_map(Client::sync_time) {
+        let _ = sync.record(t.as_micros() as u64);
+    }
+    Percentiles::from_micros(&sync)
+}
+
 pub struct FanoutParams {
     pub maps: u32,
     pub editors: u32,
@@ -588,14 +597,8 @@ pub async fn join(run: &Run, p: &JoinParams) -> Report {
     )
     .await;
     let server = sampler.finish().await;
-    let mut sync = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3).expect("valid bounds");
-    for c in &joined {
-        if let Some(t) = c.sync_time() {
-            let _ = sync.record(t.as_micros() as u64);
-        }
-    }
     report.clients = joined.len() as u64;
-    report.sync_ms = Percentiles::from_micros(&sync);
+    report.sync_ms = sync_times(&joined);
     report.server = server;
     if let Some(s) = &report.server {
         report.extra.insert(
@@ -661,12 +664,6 @@ pub async fn reconnect(run: &Run, p: &ReconnectParams) -> Report {
     )
     .await;
     let server = sampler.finish().await;
-    let mut sync = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3).expect("valid bounds");
-    for c in &again {
-        if let Some(t) = c.sync_time() {
-            let _ = sync.record(t.as_micros() as u64);
-        }
-    }
     report.clients = again.len() as u64;
     report
         .extra
@@ -678,7 +675,7 @@ pub async fn reconnect(run: &Run, p: &ReconnectParams) -> Report {
         "storm duration (ms)".into(),
         started.elapsed().as_secs_f64() * 1000.0,
     );
-    report.sync_ms = Percentiles::from_micros(&sync);
+    report.sync_ms = sync_times(&again);
     report.wall_seconds = started.elapsed().as_secs_f64();
     report.server = server;
     report.generator = generator.map(Watch::finish);
