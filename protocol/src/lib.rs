@@ -7,6 +7,7 @@ pub mod ext;
 pub mod limits;
 pub mod map_id;
 pub mod message;
+pub mod schema;
 
 pub use close::{CloseCode, Reconnect};
 pub use map_id::{MapId, MapIdError};
