@@ -1,4 +1,10 @@
-//! The journey-map document schema (see `SCHEMA.md`): ranks, the typed model and the tolerant
-//! reader.
+//! The journey-map document schema (`SCHEMA.md`): ranks, the typed model and the tolerant reader.
 
+pub mod edit;
+pub mod model;
 pub mod rank;
+pub mod read;
+
+pub use edit::{At, Collection, EditError, Editor};
+pub use model::*;
+pub use read::{Read, read};
