@@ -221,6 +221,23 @@ fn invalid_edits_are_refused_and_change_nothing() {
         )
         .is_err()
     );
+    assert!(
+        ed.set_reference(
+            Collection::Cards,
+            &ids.cards[0],
+            "stepId",
+            Some(&ids.steps[0])
+        )
+        .is_err(),
+        "a card's step is a placement"
+    );
+    assert!(matches!(
+        ed.set_reference(Collection::Cards, &ids.cards[0], "personaId", Some("ghost")),
+        Err(EditError::NotFound {
+            collection: "personas",
+            ..
+        })
+    ));
     drop(ed);
     drop(txn);
     let after = d
@@ -377,4 +394,58 @@ fn an_empty_document_is_an_empty_map() {
         .apply_update(Update::decode_v1(&update).unwrap())
         .unwrap();
     assert_eq!(read(&d.transact()).map.cards.len(), 3);
+}
+
+#[test]
+fn every_template_is_a_complete_map_without_warnings() {
+    use waymark_protocol::schema::templates::{TEMPLATES, find};
+    assert!(TEMPLATES.len() >= 4);
+    for t in TEMPLATES {
+        let d = doc(40);
+        t.apply(&mut d.transact_mut(), 1_700_000_000_000).unwrap();
+        let r = read(&d.transact());
+        assert!(r.warnings.is_empty(), "{}: {:?}", t.name, r.warnings);
+        let m = r.map;
+        assert_eq!(m.meta.title, t.title);
+        assert_eq!(m.meta.template.as_deref(), Some(t.name));
+        assert!(m.stages.len() >= 4 && m.steps.len() >= 8, "{}", t.name);
+        assert!(m.cards.len() >= 20, "{}: {} cards", t.name, m.cards.len());
+        assert!(!m.personas.is_empty() && !m.metrics.is_empty() && !m.links.is_empty());
+        // Every persona has a full emotion curve.
+        for p in &m.personas {
+            let curve = m
+                .emotions
+                .iter()
+                .filter(|e| e.persona_id.as_deref() == Some(&p.id))
+                .count();
+            assert_eq!(curve, m.steps.len(), "{}: {}", t.name, p.name);
+        }
+        // Pain points carry evidence and severity.
+        let pains: Vec<_> = m.lanes.iter().filter(|l| l.kind == "pain-points").collect();
+        assert_eq!(pains.len(), 1);
+        for c in m.cards.iter().filter(|c| c.lane_id == pains[0].id) {
+            assert!(
+                c.severity.is_some() && c.evidence.is_some(),
+                "{}: {}",
+                t.name,
+                c.text
+            );
+        }
+        assert!(find(t.name).is_some());
+    }
+    assert_eq!(
+        find("service-blueprint").map(|t| t.name),
+        Some("service-blueprint")
+    );
+    assert!(find("no-such-template").is_none());
+    let d = doc(41);
+    find("service-blueprint")
+        .unwrap()
+        .apply(&mut d.transact_mut(), 0)
+        .unwrap();
+    let m = read(&d.transact()).map;
+    assert_eq!(m.meta.kind, "service-blueprint");
+    for kind in ["frontstage", "backstage", "support"] {
+        assert!(m.lanes.iter().any(|l| l.kind == kind), "{kind}");
+    }
 }

@@ -402,7 +402,7 @@ impl<'t, 'doc> Editor<'t, 'doc> {
     }
 
     /// Sets (or, with `None`, clears) a plain field of an entity, such as a card's `severity`,
-    /// `evidence` or `status`. Placement, rank and references have their own operations.
+    /// `evidence` or `status`. Ranks, placements and references have their own operations.
     pub fn set_field(
         &mut self,
         c: Collection,
@@ -410,18 +410,60 @@ impl<'t, 'doc> Editor<'t, 'doc> {
         field: &str,
         value: Option<Any>,
     ) -> Result<()> {
-        if matches!(
-            field,
-            "rank" | "laneId" | "stepId" | "stageId" | "text" | "from" | "to" | "metricId"
-        ) {
+        if matches!(field, "rank" | "text" | "from" | "to") || field.ends_with("Id") {
             return Err(EditError::Invalid(format!(
-                "{field} is changed by a move or its own operation"
+                "{field} is changed by a move, set_reference or its own operation"
             )));
         }
         let e = self.entity(c, id)?;
         match value {
             Some(v) => {
                 e.insert(self.txn, field, v);
+            }
+            None => {
+                e.remove(self.txn, field);
+            }
+        }
+        Ok(())
+    }
+
+    /// Points a reference field (`stepId` of a metric or touchpoint, `endStepId`, `personaId`,
+    /// `channelId`, `touchpointId`) at an existing entity, or clears it with `None`. A card's lane and
+    /// step, and a step's stage, are placements: they change with [`Editor::move_card`] and
+    /// [`Editor::move_step`].
+    pub fn set_reference(
+        &mut self,
+        c: Collection,
+        id: &str,
+        field: &str,
+        target: Option<&str>,
+    ) -> Result<()> {
+        let placement = matches!(
+            (c, field),
+            (Collection::Cards, "laneId" | "stepId") | (Collection::Steps, "stageId")
+        );
+        if placement {
+            return Err(EditError::Invalid(format!(
+                "{field} of {} is changed by a move",
+                c.root()
+            )));
+        }
+        let to = match field {
+            "stepId" | "endStepId" => Collection::Steps,
+            "personaId" => Collection::Personas,
+            "channelId" => Collection::Channels,
+            "touchpointId" => Collection::Touchpoints,
+            _ => {
+                return Err(EditError::Invalid(format!(
+                    "{field} is not a reference field"
+                )));
+            }
+        };
+        let e = self.entity(c, id)?;
+        match target {
+            Some(t) => {
+                self.entity(to, t)?;
+                e.insert(self.txn, field, t);
             }
             None => {
                 e.remove(self.txn, field);

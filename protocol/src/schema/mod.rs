@@ -4,6 +4,7 @@ pub mod edit;
 pub mod model;
 pub mod rank;
 pub mod read;
+pub mod templates;
 
 pub use edit::{At, Collection, EditError, Editor};
 pub use model::*;
