@@ -5,6 +5,7 @@
 
 pub mod config;
 mod connection;
+pub mod journey;
 pub mod metrics;
 mod outlet;
 mod registry;

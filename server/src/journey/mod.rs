@@ -1,0 +1,22 @@
+//! What the server derives from a journey map's typed model: exports and insights.
+
+pub mod export;
+pub mod insights;
+
+use waymark_protocol::schema::{Card, JourneyMap};
+
+/// The kind of the lane a card sits in (`""` when the lane does not exist).
+fn lane_kind<'m>(map: &'m JourneyMap, card: &Card) -> &'m str {
+    map.lanes
+        .iter()
+        .find(|l| l.id == card.lane_id)
+        .map_or("", |l| l.kind.as_str())
+}
+
+/// Evidence stronger than a hypothesis.
+fn is_evidenced(card: &Card) -> bool {
+    matches!(
+        card.evidence.as_deref(),
+        Some("reported" | "observed" | "validated")
+    )
+}
