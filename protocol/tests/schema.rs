@@ -449,3 +449,69 @@ fn every_template_is_a_complete_map_without_warnings() {
         assert!(m.lanes.iter().any(|l| l.kind == kind), "{kind}");
     }
 }
+
+#[test]
+fn the_json_form_round_trips_through_a_document() {
+    use waymark_protocol::schema::templates::TEMPLATES;
+    use waymark_protocol::schema::{JourneyMap, write};
+    for t in TEMPLATES {
+        let source = doc(50);
+        t.apply(&mut source.transact_mut(), 1_700_000_000_000)
+            .unwrap();
+        let original = read(&source.transact()).map;
+        // Through JSON, as an import would receive it, into a fresh document.
+        let json = serde_json::to_string(&original).unwrap();
+        let parsed: JourneyMap = serde_json::from_str(&json).unwrap();
+        let target = doc(51);
+        write(&mut target.transact_mut(), &parsed).unwrap();
+        let r = read(&target.transact());
+        assert!(r.warnings.is_empty(), "{}: {:?}", t.name, r.warnings);
+        assert_eq!(r.map, original, "{}", t.name);
+    }
+}
+
+#[test]
+fn imports_with_broken_ids_are_refused() {
+    use waymark_protocol::schema::{JourneyMap, Stage, write};
+    let stage = |id: &str| Stage {
+        id: id.into(),
+        name: "S".into(),
+        description: String::new(),
+        rank: "V".into(),
+    };
+    let mut map = JourneyMap {
+        stages: vec![stage("a"), stage("a")],
+        ..JourneyMap::default()
+    };
+    let d = doc(52);
+    let err = write(&mut d.transact_mut(), &map).unwrap_err();
+    assert!(err.to_string().contains("appears twice"), "{err}");
+    map.stages = vec![stage("has space")];
+    let err = write(&mut d.transact_mut(), &map).unwrap_err();
+    assert!(err.to_string().contains("not a valid id"), "{err}");
+    // Nothing was written by the refused imports.
+    assert!(read(&d.transact()).map.stages.is_empty());
+}
+
+#[test]
+fn the_published_json_schema_matches_the_model() {
+    let generated =
+        serde_json::to_string_pretty(&waymark_protocol::schema::json_schema()).unwrap() + "\n";
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/map.schema.json");
+    if std::env::var_os("WAYMARK_WRITE_SCHEMA").is_some() {
+        std::fs::write(path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "protocol/map.schema.json differs from the model: regenerate it with \
+         WAYMARK_WRITE_SCHEMA=1 cargo test -p waymark-protocol --test schema"
+    );
+    // It describes every collection of the JSON form.
+    let schema: serde_json::Value = serde_json::from_str(&committed).unwrap();
+    for key in [
+        "meta", "personas", "stages", "steps", "lanes", "cards", "emotions", "metrics",
+    ] {
+        assert!(schema["properties"][key].is_object(), "{key}");
+    }
+}

@@ -5,7 +5,9 @@ pub mod model;
 pub mod rank;
 pub mod read;
 pub mod templates;
+pub mod write;
 
 pub use edit::{At, Collection, EditError, Editor};
 pub use model::*;
 pub use read::{Read, read};
+pub use write::write;

@@ -1,6 +1,7 @@
 //! The typed journey map: what a reader returns and what the JSON export holds. Field meanings are
 //! in `SCHEMA.md`; here they are only typed.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -34,8 +35,13 @@ pub const EMOTION_RANGE: std::ops::RangeInclusive<i64> = -2..=2;
 /// Severity, impact and effort run from 1 to 5.
 pub const SCALE_RANGE: std::ops::RangeInclusive<i64> = 1..=5;
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// A customer journey map in its JSON form (`SCHEMA.md` §9).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(
+    title = "Waymark journey map",
+    description = "A journey map in its JSON form; field meanings are in protocol/SCHEMA.md."
+)]
 pub struct JourneyMap {
     pub schema_version: u32,
     pub meta: Meta,
@@ -53,7 +59,7 @@ pub struct JourneyMap {
     pub emotions: Vec<Emotion>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Meta {
     pub title: String,
@@ -70,7 +76,7 @@ pub struct Meta {
     pub template: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Persona {
     pub id: String,
@@ -85,7 +91,7 @@ pub struct Persona {
     pub rank: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Stage {
     pub id: String,
@@ -94,7 +100,7 @@ pub struct Stage {
     pub rank: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Step {
     pub id: String,
@@ -104,7 +110,7 @@ pub struct Step {
     pub rank: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Lane {
     pub id: String,
@@ -115,7 +121,7 @@ pub struct Lane {
     pub rank: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Card {
     pub id: String,
@@ -132,10 +138,13 @@ pub struct Card {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence_source: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 5))]
     pub severity: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 5))]
     pub impact: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 5))]
     pub effort: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
@@ -151,7 +160,7 @@ pub struct Card {
     pub touchpoint_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Channel {
     pub id: String,
@@ -159,7 +168,7 @@ pub struct Channel {
     pub rank: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Touchpoint {
     pub id: String,
@@ -171,7 +180,7 @@ pub struct Touchpoint {
     pub rank: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Metric {
     pub id: String,
@@ -191,7 +200,7 @@ pub struct Metric {
     pub rank: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Measurement {
     pub id: String,
@@ -202,7 +211,7 @@ pub struct Measurement {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Link {
     pub id: String,
@@ -211,20 +220,26 @@ pub struct Link {
     pub kind: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Emotion {
     /// Absent for a map-wide curve (key `*/<stepId>`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub persona_id: Option<String>,
     pub step_id: String,
+    #[schemars(range(min = -2, max = 2))]
     pub score: i8,
 }
 
 /// A problem found while reading a map; reading goes on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Warning {
     /// Where: a root, an entity (`cards/3fX9`) or a field (`cards/3fX9.laneId`).
     pub path: String,
     pub message: String,
+}
+
+/// The JSON Schema of a map's JSON form, as published in `protocol/map.schema.json`.
+pub fn json_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(JourneyMap)).expect("a schema serialises")
 }
