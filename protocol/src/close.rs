@@ -32,10 +32,12 @@ pub enum CloseCode {
     TryAgainLater = 1013,
     /// Nothing was heard from the client (not even a pong) within the ping deadline.
     PingTimeout = 4000,
+    /// The map was deleted. Reconnecting would start a new, empty map with the same id.
+    MapDeleted = 4004,
 }
 
 impl CloseCode {
-    pub const ALL: [CloseCode; 9] = [
+    pub const ALL: [CloseCode; 10] = [
         CloseCode::Normal,
         CloseCode::GoingAway,
         CloseCode::ProtocolError,
@@ -45,6 +47,7 @@ impl CloseCode {
         CloseCode::InternalError,
         CloseCode::TryAgainLater,
         CloseCode::PingTimeout,
+        CloseCode::MapDeleted,
     ];
 
     pub fn code(self) -> u16 {
@@ -61,7 +64,8 @@ impl CloseCode {
             CloseCode::ProtocolError
             | CloseCode::UnsupportedData
             | CloseCode::InvalidPayload
-            | CloseCode::MessageTooBig => Reconnect::No,
+            | CloseCode::MessageTooBig
+            | CloseCode::MapDeleted => Reconnect::No,
             CloseCode::Normal
             | CloseCode::GoingAway
             | CloseCode::InternalError
@@ -82,6 +86,7 @@ impl CloseCode {
             CloseCode::InternalError => "internal_error",
             CloseCode::TryAgainLater => "try_again_later",
             CloseCode::PingTimeout => "ping_timeout",
+            CloseCode::MapDeleted => "map_deleted",
         }
     }
 }

@@ -3,6 +3,7 @@
 //! [`run`] serves on a listener until a shutdown token is cancelled; the `waymark` binary wraps it
 //! with configuration, logging and signal handling.
 
+mod api;
 pub mod config;
 mod connection;
 pub mod journey;

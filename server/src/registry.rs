@@ -85,6 +85,29 @@ impl Registry {
         Err(JoinError::Busy)
     }
 
+    /// Sends a request to the room of `map` (loading it if needed) and waits for the answer.
+    pub async fn request<T>(
+        shared: &Arc<Shared>,
+        map: &MapId,
+        make: impl Fn(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, JoinError> {
+        for _ in 0..JOIN_ATTEMPTS {
+            if shared.shutdown.is_cancelled() {
+                return Err(JoinError::ShuttingDown);
+            }
+            let tx = Self::get_or_start(shared, map);
+            let (reply, answer) = oneshot::channel();
+            if tx.send(make(reply)).await.is_err() {
+                continue;
+            }
+            // A dropped reply means the room went away (unloaded or failed): ask a fresh one.
+            if let Ok(value) = answer.await {
+                return Ok(value);
+            }
+        }
+        Err(JoinError::Busy)
+    }
+
     fn get_or_start(shared: &Arc<Shared>, map: &MapId) -> mpsc::Sender<Command> {
         let mut rooms = shared.rooms.lock();
         if let Some(e) = rooms.get(map) {

@@ -26,7 +26,7 @@ use yrs::sync::awareness::AwarenessUpdateEntry;
 use yrs::sync::{Awareness, AwarenessUpdate};
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
-use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact, Update};
+use yrs::{Any, ClientID, Doc, Map, ReadTxn, StateVector, Transact, Update};
 
 /// Most commands handled in one batch, so one busy map cannot delay its own broadcasts for long.
 const MAX_BATCH: usize = 256;
@@ -41,6 +41,37 @@ pub enum Command {
         conn: ConnId,
         msg: Inbound,
     },
+    /// The whole document as a v1 update, once everything applied is durable.
+    Snapshot {
+        reply: oneshot::Sender<Vec<u8>>,
+    },
+    /// An update made by the server itself (the REST API): applied, stored and broadcast like a
+    /// client's, and durable when answered.
+    Apply {
+        update: Vec<u8>,
+        /// Refuse unless the map is still empty (creating a map).
+        only_if_empty: bool,
+        reply: oneshot::Sender<Result<(), ApplyError>>,
+    },
+    /// Deletes the map: closes its connections and removes it from storage.
+    Delete {
+        reply: oneshot::Sender<Result<bool, StoreError>>,
+    },
+}
+
+/// Why the server's own update was not applied.
+#[derive(Debug, Clone)]
+pub enum ApplyError {
+    /// The map already has content.
+    Exists,
+    Invalid(Rejected),
+}
+
+/// Why an update was not used.
+#[derive(Debug, Clone)]
+pub struct Rejected {
+    pub reason: &'static str,
+    pub error: String,
 }
 
 /// A client message the room acts on, its payload sharing the frame's memory.
@@ -103,6 +134,10 @@ struct Room {
     /// The SyncStep2 answering an empty state vector (what every new client sends), shared by all
     /// joiners until the document changes: a crowd joining a large map costs one copy, not one each.
     full_sync: Option<Bytes>,
+    /// Title and kind last recorded for listings.
+    summary: Option<(String, String)>,
+    /// Set once the map is deleted: the room then goes away.
+    deleted: bool,
 }
 
 pub async fn run(
@@ -191,6 +226,8 @@ impl Room {
             last_seq: stored.last_seq,
             idle_since: Some(Instant::now()),
             full_sync: None,
+            summary: None,
+            deleted: false,
         })
     }
 
@@ -226,6 +263,13 @@ impl Room {
                 self.poison(rx, reason);
                 return;
             }
+            if self.deleted {
+                // Joins still queued are dropped: they retry and start a new, empty map.
+                Registry::remove_locked(&mut self.shared.rooms.lock(), &self.map, self.generation);
+                rx.close();
+                while rx.try_recv().is_ok() {}
+                return;
+            }
         }
     }
 
@@ -253,6 +297,39 @@ impl Room {
                 let _ = reply.send(Ok(()));
             }
             Command::Leave(conn) => self.remove_sub(conn),
+            Command::Snapshot { reply } => {
+                self.flush().await?;
+                let state = self
+                    .doc
+                    .transact()
+                    .encode_state_as_update_v1(&StateVector::default());
+                let _ = reply.send(state);
+            }
+            Command::Apply {
+                update,
+                only_if_empty,
+                reply,
+            } => {
+                self.flush().await?;
+                if only_if_empty && !self.doc.transact().state_vector().is_empty() {
+                    let _ = reply.send(Err(ApplyError::Exists));
+                    return Ok(());
+                }
+                let result = self.integrate(None, &update)?;
+                self.flush().await?;
+                let _ = reply.send(result.map_err(ApplyError::Invalid));
+            }
+            Command::Delete { reply } => {
+                self.flush().await?;
+                for sub in self.subs.values() {
+                    sub.outlet
+                        .kick()
+                        .kick(CloseCode::MapDeleted, "this map was deleted");
+                }
+                self.subs.clear();
+                let _ = reply.send(self.shared.store.delete(&self.map).await);
+                self.deleted = true;
+            }
             Command::Message { conn, msg } => {
                 if self.subs.contains_key(&conn) {
                     self.message(conn, msg).await?;
@@ -374,19 +451,35 @@ impl Room {
         Ok(())
     }
 
+    /// Applies a client's update; an invalid one closes that client's connection.
     fn apply(&mut self, conn: ConnId, bytes: &[u8]) -> Result<(), Poisoned> {
+        if let Err(rejected) = self.integrate(Some(conn), bytes)? {
+            self.reject(
+                conn,
+                CloseCode::InvalidPayload,
+                "bad_update",
+                rejected.reason,
+                &rejected.error,
+            );
+        }
+        Ok(())
+    }
+
+    /// Integrates an update into the document and queues what changed for storage and for every
+    /// connection but `origin`. `Ok(Err(_))` is an update that cannot be used.
+    fn integrate(
+        &mut self,
+        origin: Option<ConnId>,
+        bytes: &[u8],
+    ) -> Result<Result<(), Rejected>, Poisoned> {
         let started = Instant::now();
         let update = match Update::decode_v1(bytes) {
             Ok(u) => u,
             Err(e) => {
-                self.reject(
-                    conn,
-                    CloseCode::InvalidPayload,
-                    "bad_update",
-                    "update cannot be decoded",
-                    &e,
-                );
-                return Ok(());
+                return Ok(Err(Rejected {
+                    reason: "update cannot be decoded",
+                    error: e.to_string(),
+                }));
             }
         };
         // yrs may panic on input it does not expect; a panic must not take the server down, but the
@@ -408,27 +501,18 @@ impl Room {
             let frame = Bytes::from(encode_update(&delta));
             self.pending.push(frame.slice(frame.len() - delta.len()..));
             self.outbox.push(Out::All {
-                except: Some(conn),
+                except: origin,
                 frame,
             });
         }
         match result {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => {
-                self.reject(
-                    conn,
-                    CloseCode::InvalidPayload,
-                    "bad_update",
-                    "update cannot be applied",
-                    &e,
-                );
-                Ok(())
-            }
+            Ok(Ok(())) => Ok(Ok(())),
+            Ok(Err(e)) => Ok(Err(Rejected {
+                reason: "update cannot be applied",
+                error: e.to_string(),
+            })),
             Err(_) => {
-                error!(
-                    conn_id = conn,
-                    "applying an update panicked; reloading the map"
-                );
+                error!(?origin, "applying an update panicked; reloading the map");
                 self.shared.metrics.error("update_panic");
                 Err(Poisoned("internal error in this map; reconnect"))
             }
@@ -547,6 +631,7 @@ impl Room {
                     self.last_seq = seq;
                     self.log_updates += count;
                     self.log_bytes += bytes;
+                    self.record_summary().await;
                 }
                 Err(e) => {
                     error!(error = %e, "cannot store updates");
@@ -589,6 +674,31 @@ impl Room {
             self.compact().await;
         }
         Ok(())
+    }
+
+    /// Keeps the store's listing (title, kind) in step with the document, writing only changes.
+    async fn record_summary(&mut self) {
+        let current = {
+            let txn = self.doc.transact();
+            let meta = txn.get_map("meta");
+            let field = |key: &str| match meta.as_ref().and_then(|m| m.get(&txn, key)) {
+                Some(yrs::Out::Any(Any::String(s))) => s.to_string(),
+                _ => String::new(),
+            };
+            (field("title"), field("kind"))
+        };
+        if self.summary.as_ref() == Some(&current) {
+            return;
+        }
+        match self
+            .shared
+            .store
+            .set_summary(&self.map, &current.0, &current.1)
+            .await
+        {
+            Ok(()) => self.summary = Some(current),
+            Err(e) => warn!(error = %e, "cannot record the map's title for listings"),
+        }
     }
 
     async fn compact(&mut self) {

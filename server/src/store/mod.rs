@@ -38,6 +38,19 @@ pub struct StoredMap {
     pub last_seq: Seq,
 }
 
+/// A map as listed: what the store knows without loading it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MapInfo {
+    pub id: String,
+    pub title: String,
+    pub kind: String,
+    /// Milliseconds since the Unix epoch of the last stored change.
+    pub updated_at: i64,
+    /// Bytes stored for the map (snapshot and update log).
+    pub size: u64,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Reads a map's snapshot and update log.
@@ -50,6 +63,18 @@ pub trait Store: Send + Sync + 'static {
     /// it covers. A snapshot older than the stored one is ignored.
     async fn compact(&self, map: &MapId, snapshot: Vec<u8>, through: Seq)
     -> Result<(), StoreError>;
+
+    /// Records a map's title and kind, for listings.
+    async fn set_summary(&self, map: &MapId, title: &str, kind: &str) -> Result<(), StoreError>;
+
+    /// Deletes everything stored for a map; returns whether there was anything.
+    async fn delete(&self, map: &MapId) -> Result<bool, StoreError>;
+
+    /// Every stored map, most recently changed first.
+    async fn list(&self) -> Result<Vec<MapInfo>, StoreError>;
+
+    /// Whether anything is stored for a map.
+    async fn exists(&self, map: &MapId) -> Result<bool, StoreError>;
 
     /// Succeeds when the store can take writes now.
     async fn check(&self) -> Result<(), StoreError>;

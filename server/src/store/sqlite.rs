@@ -8,7 +8,7 @@
 //! (copying the WAL back into the database, with an fsync) run on a third thread: done by the writer,
 //! as SQLite does by default, each one would stall every map's commits for its duration.
 
-use super::{Seq, Store, StoreError, StoredMap};
+use super::{MapInfo, Seq, Store, StoreError, StoredMap};
 use async_trait::async_trait;
 use bytes::Bytes;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -47,12 +47,23 @@ CREATE TABLE IF NOT EXISTS snapshots (
     through_seq INTEGER NOT NULL,
     updated_at  INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS maps (
+    map_id     TEXT PRIMARY KEY,
+    title      TEXT NOT NULL DEFAULT '',
+    kind       TEXT NOT NULL DEFAULT '',
+    updated_at INTEGER NOT NULL,
+    size       INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO maps (map_id, updated_at)
+    SELECT map_id, 0 FROM (SELECT map_id FROM updates UNION SELECT map_id FROM snapshots);
 ";
 
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
 enum Request {
     Append(MapId, Vec<Bytes>, Reply<Seq>),
+    Summary(MapId, String, String, Reply<()>),
+    Delete(MapId, Reply<bool>),
     Compact(MapId, Vec<u8>, Seq, Reply<()>),
     Check(Reply<()>),
     Close(Reply<()>),
@@ -104,11 +115,32 @@ impl SqliteStore {
         &self.path
     }
 
+    /// Runs a read on the read connection, off the async runtime.
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let reader = Arc::clone(&self.reader);
+        tokio::task::spawn_blocking(move || {
+            let mut conn = reader.lock().unwrap_or_else(|e| e.into_inner());
+            f(&mut conn)
+        })
+        .await
+        .map_err(|_| StoreError::Closed)?
+    }
+
     async fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Request) -> Result<T, StoreError> {
         let (reply, rx) = oneshot::channel();
         self.tx.send(make(reply)).map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
+}
+
+fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
 }
 
 fn unavailable(e: rusqlite::Error) -> StoreError {
@@ -247,6 +279,12 @@ impl Writer {
                 Request::Compact(map, snapshot, through, reply) => {
                     let _ = reply.send(self.compact(&map, &snapshot, through));
                 }
+                Request::Summary(map, title, kind, reply) => {
+                    let _ = reply.send(self.summary(&map, &title, &kind));
+                }
+                Request::Delete(map, reply) => {
+                    let _ = reply.send(self.delete(&map));
+                }
                 Request::Check(reply) => {
                     let _ = reply.send(self.check());
                 }
@@ -272,12 +310,20 @@ impl Writer {
             {
                 let mut stmt =
                     tx.prepare_cached("INSERT INTO updates (map_id, data) VALUES (?1, ?2)")?;
+                let mut touch = tx.prepare_cached(
+                    "INSERT INTO maps (map_id, updated_at, size) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (map_id) DO UPDATE
+                       SET updated_at = excluded.updated_at, size = maps.size + excluded.size",
+                )?;
+                let now = now_millis();
                 for (map, updates, _) in &group {
                     let mut last = 0;
                     for u in updates {
                         stmt.execute(params![map.as_str(), u.as_ref()])?;
                         last = tx.last_insert_rowid();
                     }
+                    let bytes: usize = updates.iter().map(Bytes::len).sum();
+                    touch.execute(params![map.as_str(), now, bytes as i64])?;
                     lasts.push(last);
                 }
             }
@@ -300,10 +346,7 @@ impl Writer {
     }
 
     fn compact(&mut self, map: &MapId, snapshot: &[u8], through: Seq) -> Result<(), StoreError> {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or_default();
+        let now = now_millis();
         let tx = self.conn.transaction().map_err(unavailable)?;
         tx.execute(
             "INSERT INTO snapshots (map_id, data, through_seq, updated_at) VALUES (?1, ?2, ?3, ?4)
@@ -319,7 +362,42 @@ impl Writer {
             params![map.as_str(), through],
         )
         .map_err(unavailable)?;
+        tx.execute(
+            "UPDATE maps SET size =
+                 (SELECT COALESCE(SUM(length(data)), 0) FROM snapshots WHERE map_id = ?1)
+               + (SELECT COALESCE(SUM(length(data)), 0) FROM updates WHERE map_id = ?1)
+             WHERE map_id = ?1",
+            [map.as_str()],
+        )
+        .map_err(unavailable)?;
         tx.commit().map_err(unavailable)
+    }
+
+    fn summary(&mut self, map: &MapId, title: &str, kind: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE maps SET title = ?2, kind = ?3 WHERE map_id = ?1",
+                params![map.as_str(), title, kind],
+            )
+            .map(drop)
+            .map_err(unavailable)
+    }
+
+    fn delete(&mut self, map: &MapId) -> Result<bool, StoreError> {
+        let tx = self.conn.transaction().map_err(unavailable)?;
+        let existed = tx
+            .execute("DELETE FROM maps WHERE map_id = ?1", [map.as_str()])
+            .map_err(unavailable)?
+            > 0;
+        for table in ["updates", "snapshots"] {
+            tx.execute(
+                &format!("DELETE FROM {table} WHERE map_id = ?1"),
+                [map.as_str()],
+            )
+            .map_err(unavailable)?;
+        }
+        tx.commit().map_err(unavailable)?;
+        Ok(existed)
     }
 
     fn check(&mut self) -> Result<(), StoreError> {
@@ -333,14 +411,8 @@ impl Writer {
 #[async_trait]
 impl Store for SqliteStore {
     async fn load(&self, map: &MapId) -> Result<StoredMap, StoreError> {
-        let reader = Arc::clone(&self.reader);
         let map = map.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = reader.lock().unwrap_or_else(|e| e.into_inner());
-            load(&mut conn, &map)
-        })
-        .await
-        .map_err(|_| StoreError::Closed)?
+        self.read(move |conn| load(conn, &map)).await
     }
 
     async fn append(&self, map: &MapId, updates: Vec<Bytes>) -> Result<Seq, StoreError> {
@@ -360,6 +432,51 @@ impl Store for SqliteStore {
 
     async fn check(&self) -> Result<(), StoreError> {
         self.call(Request::Check).await
+    }
+
+    async fn set_summary(&self, map: &MapId, title: &str, kind: &str) -> Result<(), StoreError> {
+        self.call(|r| Request::Summary(map.clone(), title.to_owned(), kind.to_owned(), r))
+            .await
+    }
+
+    async fn delete(&self, map: &MapId) -> Result<bool, StoreError> {
+        self.call(|r| Request::Delete(map.clone(), r)).await
+    }
+
+    async fn list(&self) -> Result<Vec<MapInfo>, StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT map_id, title, kind, updated_at, size FROM maps ORDER BY updated_at DESC, map_id",
+                )
+                .map_err(unavailable)?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok(MapInfo {
+                        id: r.get(0)?,
+                        title: r.get(1)?,
+                        kind: r.get(2)?,
+                        updated_at: r.get(3)?,
+                        size: r.get::<_, i64>(4)?.max(0) as u64,
+                    })
+                })
+                .map_err(unavailable)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn exists(&self, map: &MapId) -> Result<bool, StoreError> {
+        let map = map.clone();
+        self.read(move |conn| {
+            conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM maps WHERE map_id = ?1)",
+                [map.as_str()],
+                |r| r.get(0),
+            )
+            .map_err(unavailable)
+        })
+        .await
     }
 
     async fn close(&self) -> Result<(), StoreError> {
@@ -423,5 +540,57 @@ mod tests {
             vec![b"u3".to_vec()]
         );
         reopened.close().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn maps_are_listed_summarised_and_deleted() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(tmp.path()).unwrap();
+        let (a, b) = (map("alpha"), map("beta"));
+        store
+            .append(&a, vec![Bytes::from_static(b"12345")])
+            .await
+            .unwrap();
+        store
+            .append(&b, vec![Bytes::from_static(b"xy")])
+            .await
+            .unwrap();
+        store
+            .append(&a, vec![Bytes::from_static(b"678")])
+            .await
+            .unwrap();
+        store
+            .set_summary(&a, "Checkout", "journey-map")
+            .await
+            .unwrap();
+        let list = store.list().await.unwrap();
+        let alpha = list.iter().find(|m| m.id == "alpha").unwrap();
+        assert_eq!(
+            (alpha.title.as_str(), alpha.kind.as_str(), alpha.size),
+            ("Checkout", "journey-map", 8)
+        );
+        assert!(alpha.updated_at > 0);
+        assert_eq!(list.len(), 2);
+        // Compaction recomputes the size from what is left.
+        let last = store
+            .append(&a, vec![Bytes::from_static(b"9")])
+            .await
+            .unwrap();
+        store.compact(&a, b"SNAP".to_vec(), last).await.unwrap();
+        let alpha = store
+            .list()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|m| m.id == "alpha")
+            .unwrap();
+        assert_eq!(alpha.size, 4);
+        assert!(store.exists(&a).await.unwrap());
+        assert!(store.delete(&a).await.unwrap());
+        assert!(!store.exists(&a).await.unwrap());
+        assert!(!store.delete(&a).await.unwrap());
+        assert!(store.load(&a).await.unwrap().snapshot.is_none());
+        assert_eq!(store.list().await.unwrap().len(), 1);
+        store.close().await.unwrap();
     }
 }

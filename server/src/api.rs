@@ -1,0 +1,364 @@
+//! The REST API under `/api/v1`: create (blank, from a template, or by importing the JSON form),
+//! list, read, export, analyse and delete maps. Reads and writes go through the map's room, so they
+//! see exactly what live editors see, and what the API writes reaches them at once.
+
+use crate::journey::{export, insights};
+use crate::registry::Registry;
+use crate::room::{ApplyError, Command, JoinError};
+use crate::state::Shared;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
+use waymark_protocol::MapId;
+use waymark_protocol::schema::{self, Editor, JourneyMap, MAP_KINDS, templates};
+use yrs::updates::decoder::Decode;
+use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
+
+/// Export formats: path name, content type, file extension.
+const FORMATS: &[(&str, &str, &str)] = &[
+    ("json", "application/json", "json"),
+    ("csv", "text/csv; charset=utf-8", "csv"),
+    ("markdown", "text/markdown; charset=utf-8", "md"),
+    ("mermaid", "text/plain; charset=utf-8", "mmd"),
+];
+
+pub fn router() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/templates", get(list_templates))
+        .route("/maps", get(list_maps).post(create_map))
+        .route("/maps/import", axum::routing::post(import_map))
+        .route("/maps/{id}", get(read_map).delete(delete_map))
+        .route("/maps/{id}/export/{format}", get(export_map))
+        .route("/maps/{id}/insights", get(map_insights))
+}
+
+/// An error answer: a stable code for programs and a message for people.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    fn storage(e: impl std::fmt::Display) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage_unavailable",
+            format!("storage is unavailable: {e}; retry later"),
+        )
+    }
+}
+
+impl From<JoinError> for ApiError {
+    fn from(e: JoinError) -> Self {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            e.to_string(),
+        )
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(e: JsonRejection) -> Self {
+        ApiError::bad_request("invalid_body", e.body_text())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(json!({ "error": self.code, "message": self.message })),
+        )
+            .into_response()
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+fn parse_id(raw: &str) -> ApiResult<MapId> {
+    MapId::parse(raw).map_err(|e| {
+        ApiError::bad_request("invalid_map_id", format!("invalid map id {raw:?}: {e}"))
+    })
+}
+
+fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+/// A fresh map id: 12 base-62 characters from the process's randomly seeded hasher.
+fn new_id() -> MapId {
+    const DIGITS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default(),
+    );
+    let mut n = h.finish();
+    let id: String = (0..12)
+        .map(|_| {
+            let c = DIGITS[(n % 62) as usize] as char;
+            n /= 62;
+            c
+        })
+        .collect();
+    MapId::parse(&id).expect("base-62 ids are valid")
+}
+
+async fn list_templates() -> Json<serde_json::Value> {
+    let list: Vec<_> = templates::TEMPLATES
+        .iter()
+        .map(|t| json!({ "name": t.name, "title": t.title, "description": t.description }))
+        .collect();
+    Json(json!({ "templates": list }))
+}
+
+async fn list_maps(State(shared): State<Arc<Shared>>) -> ApiResult<Json<serde_json::Value>> {
+    let maps = shared.store.list().await.map_err(ApiError::storage)?;
+    Ok(Json(json!({ "maps": maps })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct CreateMap {
+    id: Option<String>,
+    title: Option<String>,
+    kind: Option<String>,
+    template: Option<String>,
+}
+
+async fn create_map(
+    State(shared): State<Arc<Shared>>,
+    body: Result<Json<CreateMap>, JsonRejection>,
+) -> ApiResult<Response> {
+    let Json(req) = body?;
+    let template = match &req.template {
+        Some(name) => Some(templates::find(name).ok_or_else(|| {
+            let known: Vec<&str> = templates::TEMPLATES.iter().map(|t| t.name).collect();
+            ApiError::bad_request(
+                "unknown_template",
+                format!("no template {name:?}; templates: {}", known.join(", ")),
+            )
+        })?),
+        None => None,
+    };
+    let kind = req.kind.as_deref().unwrap_or("journey-map");
+    if !MAP_KINDS.contains(&kind) {
+        return Err(ApiError::bad_request(
+            "invalid_kind",
+            format!("unknown map kind {kind:?}; kinds: {}", MAP_KINDS.join(", ")),
+        ));
+    }
+    let doc = Doc::new();
+    {
+        let mut txn = doc.transact_mut();
+        match template {
+            Some(t) => t.apply(&mut txn, now_millis()).map_err(|e| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "template_failed",
+                    e.to_string(),
+                )
+            })?,
+            None => Editor::new(&mut txn)
+                .init(
+                    req.title.as_deref().unwrap_or("Untitled map"),
+                    kind,
+                    now_millis(),
+                )
+                .map_err(|e| ApiError::bad_request("invalid_map", e.to_string()))?,
+        }
+        if let (Some(_), Some(title)) = (template, req.title.as_deref()) {
+            Editor::new(&mut txn).set_meta("title", Some(title));
+        }
+    }
+    create(&shared, req.id.as_deref(), &doc).await
+}
+
+#[derive(Debug, Deserialize)]
+struct ImportQuery {
+    id: Option<String>,
+}
+
+async fn import_map(
+    State(shared): State<Arc<Shared>>,
+    Query(q): Query<ImportQuery>,
+    body: Result<Json<JourneyMap>, JsonRejection>,
+) -> ApiResult<Response> {
+    let Json(map) = body?;
+    let doc = Doc::new();
+    schema::write(&mut doc.transact_mut(), &map)
+        .map_err(|e| ApiError::bad_request("invalid_import", e.to_string()))?;
+    create(&shared, q.id.as_deref(), &doc).await
+}
+
+/// Stores a new map holding `doc`'s content, refusing an id that is already in use.
+async fn create(shared: &Arc<Shared>, id: Option<&str>, doc: &Doc) -> ApiResult<Response> {
+    let id = match id {
+        Some(raw) => parse_id(raw)?,
+        None => new_id(),
+    };
+    let update = doc
+        .transact()
+        .encode_state_as_update_v1(&StateVector::default());
+    let result = Registry::request(shared, &id, |reply| Command::Apply {
+        update: update.clone(),
+        only_if_empty: true,
+        reply,
+    })
+    .await?;
+    match result {
+        Ok(()) => {
+            let location = format!("/api/v1/maps/{id}");
+            let body = Json(
+                json!({ "id": id.as_str(), "url": location, "websocket": format!("/maps/{id}") }),
+            );
+            Ok((StatusCode::CREATED, [(header::LOCATION, location)], body).into_response())
+        }
+        Err(ApplyError::Exists) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "map_exists",
+            format!("a map with id {id:?} already exists"),
+        )),
+        Err(ApplyError::Invalid(r)) => Err(ApiError::bad_request(
+            "invalid_map",
+            format!("{}: {}", r.reason, r.error),
+        )),
+    }
+}
+
+/// The typed map as it is now, with what was wrong in the document.
+async fn load(shared: &Arc<Shared>, raw: &str) -> ApiResult<(MapId, schema::Read)> {
+    let id = parse_id(raw)?;
+    if !shared.store.exists(&id).await.map_err(ApiError::storage)? {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "map_not_found",
+            format!("no map with id {:?}", id.as_str()),
+        ));
+    }
+    let state = Registry::request(shared, &id, |reply| Command::Snapshot { reply }).await?;
+    let doc = Doc::new();
+    {
+        let mut txn = doc.transact_mut();
+        let update = Update::decode_v1(&state).map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "corrupt_map",
+                e.to_string(),
+            )
+        })?;
+        txn.apply_update(update).map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "corrupt_map",
+                e.to_string(),
+            )
+        })?;
+    }
+    let read = schema::read(&doc.transact());
+    Ok((id, read))
+}
+
+async fn read_map(
+    State(shared): State<Arc<Shared>>,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let (id, read) = load(&shared, &raw).await?;
+    Ok(Json(
+        json!({ "id": id.as_str(), "map": read.map, "warnings": read.warnings }),
+    ))
+}
+
+async fn export_map(
+    State(shared): State<Arc<Shared>>,
+    Path((raw, format)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let Some(&(_, content_type, ext)) = FORMATS.iter().find(|f| f.0 == format) else {
+        let known: Vec<&str> = FORMATS.iter().map(|f| f.0).collect();
+        return Err(ApiError::bad_request(
+            "unknown_format",
+            format!("no export format {format:?}; formats: {}", known.join(", ")),
+        ));
+    };
+    let (id, read) = load(&shared, &raw).await?;
+    let body = match format.as_str() {
+        "json" => serde_json::to_string_pretty(&read.map).map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "export_failed",
+                e.to_string(),
+            )
+        })?,
+        "csv" => export::csv(&read.map).map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "export_failed",
+                e.to_string(),
+            )
+        })?,
+        "markdown" => export::markdown(&read.map),
+        _ => export::mermaid(&read.map),
+    };
+    let disposition = format!("attachment; filename=\"{id}.{ext}\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+async fn map_insights(
+    State(shared): State<Arc<Shared>>,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<insights::Insights>> {
+    let (_, read) = load(&shared, &raw).await?;
+    Ok(Json(insights::insights(&read.map)))
+}
+
+async fn delete_map(
+    State(shared): State<Arc<Shared>>,
+    Path(raw): Path<String>,
+) -> ApiResult<StatusCode> {
+    let id = parse_id(&raw)?;
+    if !shared.store.exists(&id).await.map_err(ApiError::storage)? {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "map_not_found",
+            format!("no map with id {:?}", id.as_str()),
+        ));
+    }
+    Registry::request(&shared, &id, |reply| Command::Delete { reply })
+        .await?
+        .map_err(ApiError::storage)?;
+    Ok(StatusCode::NO_CONTENT)
+}
