@@ -22,21 +22,38 @@ use yrs::updates::decoder::Decode;
 use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
 
 /// Export formats: path name, content type, file extension.
-const FORMATS: &[(&str, &str, &str)] = &[
+pub const FORMATS: &[(&str, &str, &str)] = &[
     ("json", "application/json", "json"),
     ("csv", "text/csv; charset=utf-8", "csv"),
     ("markdown", "text/markdown; charset=utf-8", "md"),
     ("mermaid", "text/plain; charset=utf-8", "mmd"),
 ];
 
+/// The API's paths below `/api/v1`, shared by the router and the OpenAPI description.
+pub mod paths {
+    pub const OPENAPI: &str = "/openapi.json";
+    pub const TEMPLATES: &str = "/templates";
+    pub const MAPS: &str = "/maps";
+    pub const IMPORT: &str = "/maps/import";
+    pub const MAP: &str = "/maps/{id}";
+    pub const EXPORT: &str = "/maps/{id}/export/{format}";
+    pub const INSIGHTS: &str = "/maps/{id}/insights";
+    pub const ALL: [&str; 7] = [OPENAPI, TEMPLATES, MAPS, IMPORT, MAP, EXPORT, INSIGHTS];
+}
+
 pub fn router() -> Router<Arc<Shared>> {
     Router::new()
-        .route("/templates", get(list_templates))
-        .route("/maps", get(list_maps).post(create_map))
-        .route("/maps/import", axum::routing::post(import_map))
-        .route("/maps/{id}", get(read_map).delete(delete_map))
-        .route("/maps/{id}/export/{format}", get(export_map))
-        .route("/maps/{id}/insights", get(map_insights))
+        .route(paths::OPENAPI, get(openapi))
+        .route(paths::TEMPLATES, get(list_templates))
+        .route(paths::MAPS, get(list_maps).post(create_map))
+        .route(paths::IMPORT, axum::routing::post(import_map))
+        .route(paths::MAP, get(read_map).delete(delete_map))
+        .route(paths::EXPORT, get(export_map))
+        .route(paths::INSIGHTS, get(map_insights))
+}
+
+async fn openapi() -> Json<serde_json::Value> {
+    Json(crate::openapi::document())
 }
 
 /// An error answer: a stable code for programs and a message for people.

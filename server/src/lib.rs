@@ -3,11 +3,12 @@
 //! [`run`] serves on a listener until a shutdown token is cancelled; the `waymark` binary wraps it
 //! with configuration, logging and signal handling.
 
-mod api;
+pub mod api;
 pub mod config;
 mod connection;
 pub mod journey;
 pub mod metrics;
+mod openapi;
 mod outlet;
 mod registry;
 mod room;

@@ -1,11 +1,12 @@
 //! Insights: what a facilitator looks at to decide what to fix first.
 
 use super::{is_evidenced, lane_kind};
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::HashSet;
 use waymark_protocol::schema::{Card, JourneyMap, Measurement, Metric};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Insights {
     /// Per persona (or the map-wide curve), its lowest score and the steps where it occurs.
@@ -25,14 +26,14 @@ pub struct Insights {
     pub channel_coverage: Coverage,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Named {
     pub id: String,
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EmotionLow {
     /// Absent for the map-wide curve.
@@ -43,7 +44,7 @@ pub struct EmotionLow {
     pub steps: Vec<Named>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RankedPain {
     pub id: String,
@@ -55,7 +56,7 @@ pub struct RankedPain {
     pub evidence: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MetricStatus {
     pub id: String,
@@ -67,7 +68,7 @@ pub struct MetricStatus {
 }
 
 /// How many touchpoints and cards each channel has in each stage.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Coverage {
     pub channels: Vec<Named>,

@@ -39,7 +39,7 @@ pub struct StoredMap {
 }
 
 /// A map as listed: what the store knows without loading it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MapInfo {
     pub id: String,

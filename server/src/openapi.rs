@@ -1,0 +1,173 @@
+//! The OpenAPI 3.1 description of the REST API, served at `/api/v1/openapi.json`. Paths come from
+//! the router's own constants and the schemas of maps and insights are generated from the Rust
+//! types, so the description cannot drift from what the server does; a test walks every operation.
+
+use crate::api::{FORMATS, paths};
+use crate::journey::insights::Insights;
+use crate::store::MapInfo;
+use serde_json::{Value, json};
+use waymark_protocol::schema::templates::TEMPLATES;
+use waymark_protocol::schema::{JourneyMap, Warning};
+
+/// A type's schema for `components/schemas`, its definitions hoisted into `defs` and references
+/// rewritten to point there (inside a document, `#/$defs/...` would resolve against the root).
+fn schema<T: schemars::JsonSchema>(defs: &mut serde_json::Map<String, Value>) -> Value {
+    let mut s = serde_json::to_value(schemars::schema_for!(T)).expect("schemas serialise");
+    if let Some(o) = s.as_object_mut() {
+        o.remove("$schema");
+        if let Some(Value::Object(found)) = o.remove("$defs") {
+            for (name, mut def) in found {
+                rewrite_refs(&mut def);
+                defs.insert(name, def);
+            }
+        }
+    }
+    rewrite_refs(&mut s);
+    s
+}
+
+fn rewrite_refs(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            for (k, child) in o.iter_mut() {
+                match child {
+                    Value::String(r) if k == "$ref" => {
+                        if let Some(name) = r.strip_prefix("#/$defs/") {
+                            *r = format!("#/components/schemas/{name}");
+                        }
+                    }
+                    _ => rewrite_refs(child),
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(rewrite_refs),
+        _ => {}
+    }
+}
+
+fn error(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
+    })
+}
+
+fn json_body(description: &str, schema: Value) -> Value {
+    json!({ "description": description, "content": { "application/json": { "schema": schema } } })
+}
+
+fn id_param() -> Value {
+    json!({
+        "name": "id", "in": "path", "required": true,
+        "description": "Map id: 1–128 of letters, digits, '.', '_', '-', starting with a letter or digit.",
+        "schema": { "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$" }
+    })
+}
+
+pub fn document() -> Value {
+    let v1 = |p: &str| format!("/api/v1{p}");
+    let formats: Vec<&str> = FORMATS.iter().map(|f| f.0).collect();
+    let templates: Vec<&str> = TEMPLATES.iter().map(|t| t.name).collect();
+    let mut paths_obj = serde_json::Map::new();
+    paths_obj.insert(v1(paths::OPENAPI), json!({
+        "get": { "summary": "This description", "operationId": "openapi",
+                 "responses": { "200": { "description": "OpenAPI 3.1 document", "content": { "application/json": {} } } } }
+    }));
+    paths_obj.insert(v1(paths::TEMPLATES), json!({
+        "get": { "summary": "Templates a map can start from", "operationId": "listTemplates",
+                 "responses": { "200": json_body("Templates", json!({ "type": "object", "properties": {
+                     "templates": { "type": "array", "items": { "$ref": "#/components/schemas/Template" } } } })) } }
+    }));
+    paths_obj.insert(v1(paths::MAPS), json!({
+        "get": { "summary": "Every map, most recently changed first", "operationId": "listMaps",
+                 "responses": {
+                     "200": json_body("Maps", json!({ "type": "object", "properties": {
+                         "maps": { "type": "array", "items": { "$ref": "#/components/schemas/MapInfo" } } } })),
+                     "503": error("Storage is unavailable") } },
+        "post": { "summary": "Create a map, blank or from a template", "operationId": "createMap",
+                  "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/CreateMap" } } } },
+                  "responses": {
+                      "201": json_body("Created; the Location header points at the map", json!({ "$ref": "#/components/schemas/Created" })),
+                      "400": error("invalid_body, invalid_map_id, unknown_template or invalid_kind"),
+                      "409": error("map_exists: the id is taken"),
+                      "503": error("The server is busy or shutting down") } }
+    }));
+    paths_obj.insert(v1(paths::IMPORT), json!({
+        "post": { "summary": "Create a map from a JSON export", "operationId": "importMap",
+                  "parameters": [{ "name": "id", "in": "query", "required": false, "description": "Id of the new map (generated when absent)", "schema": { "type": "string" } }],
+                  "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/JourneyMap" } } } },
+                  "responses": {
+                      "201": json_body("Created", json!({ "$ref": "#/components/schemas/Created" })),
+                      "400": error("invalid_body, invalid_map_id or invalid_import"),
+                      "409": error("map_exists") } }
+    }));
+    paths_obj.insert(v1(paths::MAP), json!({
+        "parameters": [id_param()],
+        "get": { "summary": "A map as JSON, with warnings about anything malformed in it", "operationId": "readMap",
+                 "responses": {
+                     "200": json_body("The map", json!({ "type": "object", "required": ["id", "map", "warnings"], "properties": {
+                         "id": { "type": "string" },
+                         "map": { "$ref": "#/components/schemas/JourneyMap" },
+                         "warnings": { "type": "array", "items": { "$ref": "#/components/schemas/Warning" } } } })),
+                     "400": error("invalid_map_id"),
+                     "404": error("map_not_found") } },
+        "delete": { "summary": "Delete a map; connected editors are closed with code 4004", "operationId": "deleteMap",
+                    "responses": { "204": { "description": "Deleted" }, "400": error("invalid_map_id"), "404": error("map_not_found") } }
+    }));
+    paths_obj.insert(v1(paths::EXPORT), json!({
+        "parameters": [id_param(), { "name": "format", "in": "path", "required": true, "schema": { "type": "string", "enum": formats } }],
+        "get": { "summary": "Export a map", "operationId": "exportMap",
+                 "responses": {
+                     "200": { "description": "The export, as an attachment", "content": {
+                         "application/json": { "schema": { "$ref": "#/components/schemas/JourneyMap" } },
+                         "text/csv": {}, "text/markdown": {}, "text/plain": {} } },
+                     "400": error("unknown_format or invalid_map_id"),
+                     "404": error("map_not_found") } }
+    }));
+    paths_obj.insert(v1(paths::INSIGHTS), json!({
+        "parameters": [id_param()],
+        "get": { "summary": "What to fix first", "operationId": "mapInsights",
+                 "responses": {
+                     "200": json_body("Insights", json!({ "$ref": "#/components/schemas/Insights" })),
+                     "404": error("map_not_found") } }
+    }));
+    let mut doc = json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Waymark API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Customer journey maps: create, read, export and analyse. Live editing is over WebSocket at /maps/{id} (see protocol/PROTOCOL.md); the map's structure is in protocol/SCHEMA.md."
+        },
+        "paths": paths_obj,
+        "components": { "schemas": {
+            "Error": { "type": "object", "required": ["error", "message"], "properties": {
+                "error": { "type": "string", "description": "Stable code" },
+                "message": { "type": "string", "description": "For people" } } },
+            "Template": { "type": "object", "properties": {
+                "name": { "type": "string", "enum": templates }, "title": { "type": "string" }, "description": { "type": "string" } } },
+            "CreateMap": { "type": "object", "additionalProperties": false, "properties": {
+                "id": { "type": "string" }, "title": { "type": "string" },
+                "kind": { "type": "string", "enum": waymark_protocol::schema::MAP_KINDS },
+                "template": { "type": "string", "enum": templates } } },
+            "Created": { "type": "object", "required": ["id", "url", "websocket"], "properties": {
+                "id": { "type": "string" }, "url": { "type": "string" }, "websocket": { "type": "string" } } },
+        } }
+    });
+    let mut defs = serde_json::Map::new();
+    let generated = [
+        ("MapInfo", schema::<MapInfo>(&mut defs)),
+        ("JourneyMap", schema::<JourneyMap>(&mut defs)),
+        ("Warning", schema::<Warning>(&mut defs)),
+        ("Insights", schema::<Insights>(&mut defs)),
+    ];
+    let schemas = doc["components"]["schemas"]
+        .as_object_mut()
+        .expect("components.schemas is an object");
+    for (name, s) in generated {
+        schemas.insert(name.to_owned(), s);
+    }
+    for (name, d) in defs {
+        schemas.entry(name).or_insert(d);
+    }
+    doc
+}

@@ -1,0 +1,203 @@
+//! The OpenAPI description is true: it names exactly the API's paths, its references resolve, and
+//! every documented operation answers a live request with a documented status.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+fn refs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(o) => {
+            for (k, child) in o {
+                match child {
+                    Value::String(r) if k == "$ref" => out.push(r.clone()),
+                    _ => refs(child, out),
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|c| refs(c, out)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_description_matches_the_api() {
+    let server = TestServer::start().await;
+    let res = http("GET", &server.http("/api/v1/openapi.json"), None).await;
+    assert_eq!(res.status, 200);
+    let doc = res.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+
+    // Exactly the router's paths.
+    let documented: BTreeSet<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
+    let served: BTreeSet<String> = waymark_server::api::paths::ALL
+        .iter()
+        .map(|p| format!("/api/v1{p}"))
+        .collect();
+    assert_eq!(documented, served);
+
+    // Every reference resolves.
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    assert!(all.len() > 10);
+    for r in all {
+        let name = r
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("odd ref {r}"));
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "dangling {r}"
+        );
+    }
+
+    // Every operation, exercised: (documented path, method, request path, body).
+    assert_eq!(
+        http(
+            "POST",
+            &server.http("/api/v1/maps"),
+            Some(r#"{"id":"doc-map","template":"saas-onboarding"}"#)
+        )
+        .await
+        .status,
+        201
+    );
+    let export = http(
+        "GET",
+        &server.http("/api/v1/maps/doc-map/export/json"),
+        None,
+    )
+    .await
+    .body;
+    let calls: Vec<(&str, &str, String, Option<String>)> = vec![
+        ("/openapi.json", "get", "/api/v1/openapi.json".into(), None),
+        ("/templates", "get", "/api/v1/templates".into(), None),
+        ("/maps", "get", "/api/v1/maps".into(), None),
+        (
+            "/maps",
+            "post",
+            "/api/v1/maps".into(),
+            Some(r#"{"template":"service-blueprint"}"#.into()),
+        ),
+        (
+            "/maps",
+            "post",
+            "/api/v1/maps".into(),
+            Some(r#"{"template":"nope"}"#.into()),
+        ),
+        (
+            "/maps",
+            "post",
+            "/api/v1/maps".into(),
+            Some(r#"{"id":"doc-map"}"#.into()),
+        ),
+        (
+            "/maps/import",
+            "post",
+            "/api/v1/maps/import?id=doc-copy".into(),
+            Some(export.clone()),
+        ),
+        (
+            "/maps/import",
+            "post",
+            "/api/v1/maps/import?id=doc-copy".into(),
+            Some(export),
+        ),
+        (
+            "/maps/import",
+            "post",
+            "/api/v1/maps/import".into(),
+            Some("{}".into()),
+        ),
+        ("/maps/{id}", "get", "/api/v1/maps/doc-map".into(), None),
+        ("/maps/{id}", "get", "/api/v1/maps/missing".into(), None),
+        ("/maps/{id}", "get", "/api/v1/maps/-bad".into(), None),
+        (
+            "/maps/{id}/export/{format}",
+            "get",
+            "/api/v1/maps/doc-map/export/csv".into(),
+            None,
+        ),
+        (
+            "/maps/{id}/export/{format}",
+            "get",
+            "/api/v1/maps/doc-map/export/markdown".into(),
+            None,
+        ),
+        (
+            "/maps/{id}/export/{format}",
+            "get",
+            "/api/v1/maps/doc-map/export/mermaid".into(),
+            None,
+        ),
+        (
+            "/maps/{id}/export/{format}",
+            "get",
+            "/api/v1/maps/doc-map/export/json".into(),
+            None,
+        ),
+        (
+            "/maps/{id}/export/{format}",
+            "get",
+            "/api/v1/maps/doc-map/export/docx".into(),
+            None,
+        ),
+        (
+            "/maps/{id}/export/{format}",
+            "get",
+            "/api/v1/maps/missing/export/csv".into(),
+            None,
+        ),
+        (
+            "/maps/{id}/insights",
+            "get",
+            "/api/v1/maps/doc-map/insights".into(),
+            None,
+        ),
+        (
+            "/maps/{id}/insights",
+            "get",
+            "/api/v1/maps/missing/insights".into(),
+            None,
+        ),
+        ("/maps/{id}", "delete", "/api/v1/maps/doc-copy".into(), None),
+        ("/maps/{id}", "delete", "/api/v1/maps/doc-copy".into(), None),
+    ];
+    let mut exercised = BTreeSet::new();
+    for (path, method, url, body) in calls {
+        let res = http(&method.to_uppercase(), &server.http(&url), body.as_deref()).await;
+        let op = &doc["paths"][format!("/api/v1{path}")][method];
+        assert!(op.is_object(), "{method} {path} is not documented");
+        let documented = &op["responses"][res.status.to_string()];
+        assert!(
+            documented.is_object(),
+            "{method} {url} answered {} which is not documented for it: {}",
+            res.status,
+            res.body
+        );
+        if documented["content"]["application/json"].is_object()
+            && documented["content"].as_object().unwrap().len() == 1
+        {
+            let ct = res.header("content-type").unwrap_or_default();
+            assert!(ct.starts_with("application/json"), "{method} {url}: {ct}");
+            let _ = res.json();
+        }
+        exercised.insert((path, method));
+    }
+    // Nothing documented went untried.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| *k != "parameters")
+        {
+            let short = path.strip_prefix("/api/v1").unwrap();
+            assert!(
+                exercised.iter().any(|(p, m)| *p == short && m == method),
+                "{method} {path} is documented but not exercised here"
+            );
+        }
+    }
+}
