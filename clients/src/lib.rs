@@ -183,6 +183,18 @@ impl MapClient {
         &self.inner.doc
     }
 
+    /// The journey map as it is in this client's document now (see `protocol/SCHEMA.md`).
+    pub fn map(&self) -> waymark_protocol::schema::Read {
+        waymark_protocol::schema::read(&self.inner.doc.transact())
+    }
+
+    /// Edits the map in one transaction, sent to the server as one update.
+    pub fn edit<R>(&self, f: impl FnOnce(&mut waymark_protocol::schema::Editor) -> R) -> R {
+        let mut txn = self.inner.doc.transact_mut();
+        let mut editor = waymark_protocol::schema::Editor::new(&mut txn);
+        f(&mut editor)
+    }
+
     pub fn url(&self) -> &str {
         &self.url
     }

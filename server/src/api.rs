@@ -2,7 +2,7 @@
 //! list, read, export, analyse and delete maps. Reads and writes go through the map's room, so they
 //! see exactly what live editors see, and what the API writes reaches them at once.
 
-use crate::journey::{export, insights};
+use crate::journey::{export, insights, poster};
 use crate::registry::Registry;
 use crate::room::{ApplyError, Command, JoinError};
 use crate::state::Shared;
@@ -27,6 +27,9 @@ pub const FORMATS: &[(&str, &str, &str)] = &[
     ("csv", "text/csv; charset=utf-8", "csv"),
     ("markdown", "text/markdown; charset=utf-8", "md"),
     ("mermaid", "text/plain; charset=utf-8", "mmd"),
+    ("svg", "image/svg+xml", "svg"),
+    ("png", "image/png", "png"),
+    ("pdf", "application/pdf", "pdf"),
 ];
 
 /// The API's paths below `/api/v1`, shared by the router and the OpenAPI description.
@@ -325,23 +328,34 @@ async fn export_map(
         ));
     };
     let (id, read) = load(&shared, &raw).await?;
-    let body = match format.as_str() {
-        "json" => serde_json::to_string_pretty(&read.map).map_err(|e| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "export_failed",
-                e.to_string(),
-            )
-        })?,
-        "csv" => export::csv(&read.map).map_err(|e| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "export_failed",
-                e.to_string(),
-            )
-        })?,
-        "markdown" => export::markdown(&read.map),
-        _ => export::mermaid(&read.map),
+    let failed = |e: &dyn std::fmt::Display| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "export_failed",
+            e.to_string(),
+        )
+    };
+    let body: Vec<u8> = match format.as_str() {
+        "json" => serde_json::to_vec_pretty(&read.map).map_err(|e| failed(&e))?,
+        "csv" => export::csv(&read.map).map_err(|e| failed(&e))?.into_bytes(),
+        "markdown" => export::markdown(&read.map).into_bytes(),
+        "mermaid" => export::mermaid(&read.map).into_bytes(),
+        "svg" => poster::svg(&read.map).into_bytes(),
+        picture => {
+            // Rasterising a large map takes a while: keep it off the async workers.
+            let svg = poster::svg(&read.map);
+            let png = picture == "png";
+            tokio::task::spawn_blocking(move || {
+                if png {
+                    poster::png(&svg)
+                } else {
+                    poster::pdf(&svg)
+                }
+            })
+            .await
+            .map_err(|e| failed(&e))?
+            .map_err(|e| failed(&e))?
+        }
     };
     let disposition = format!("attachment; filename=\"{id}.{ext}\"");
     Ok((

@@ -120,7 +120,8 @@ pub fn document() -> Value {
                  "responses": {
                      "200": { "description": "The export, as an attachment", "content": {
                          "application/json": { "schema": { "$ref": "#/components/schemas/JourneyMap" } },
-                         "text/csv": {}, "text/markdown": {}, "text/plain": {} } },
+                         "text/csv": {}, "text/markdown": {}, "text/plain": {},
+                         "image/svg+xml": {}, "image/png": {}, "application/pdf": {} } },
                      "400": error("unknown_format or invalid_map_id"),
                      "404": error("map_not_found") } }
     }));

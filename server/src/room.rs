@@ -26,7 +26,7 @@ use yrs::sync::awareness::AwarenessUpdateEntry;
 use yrs::sync::{Awareness, AwarenessUpdate};
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
-use yrs::{Any, ClientID, Doc, Map, ReadTxn, StateVector, Transact, Update};
+use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact, Update};
 
 /// Most commands handled in one batch, so one busy map cannot delay its own broadcasts for long.
 const MAX_BATCH: usize = 256;
@@ -679,13 +679,8 @@ impl Room {
     /// Keeps the store's listing (title, kind) in step with the document, writing only changes.
     async fn record_summary(&mut self) {
         let current = {
-            let txn = self.doc.transact();
-            let meta = txn.get_map("meta");
-            let field = |key: &str| match meta.as_ref().and_then(|m| m.get(&txn, key)) {
-                Some(yrs::Out::Any(Any::String(s))) => s.to_string(),
-                _ => String::new(),
-            };
-            (field("title"), field("kind"))
+            let meta = waymark_protocol::schema::read_meta(&self.doc.transact());
+            (meta.title, meta.kind)
         };
         if self.summary.as_ref() == Some(&current) {
             return;

@@ -140,6 +140,28 @@ async fn maps_are_exported_in_every_format() {
     .await;
     assert!(mermaid.body.starts_with("journey\n"));
 
+    let svg = http("GET", &server.http("/api/v1/maps/support/export/svg"), None).await;
+    assert!(
+        svg.header("content-type")
+            .unwrap()
+            .starts_with("image/svg+xml")
+    );
+    assert!(svg.body.starts_with("<svg") && svg.body.contains(&map.meta.title));
+    for (format, content_type, magic) in [
+        ("png", "image/png", &b"\x89PNG"[..]),
+        ("pdf", "application/pdf", &b"%PDF-"[..]),
+    ] {
+        let (status, head, body) =
+            http_bytes(&server.http(&format!("/api/v1/maps/support/export/{format}"))).await;
+        assert_eq!(status, 200, "{format}");
+        let head = head.to_ascii_lowercase();
+        assert!(
+            head.contains(&format!("content-type: {content_type}")),
+            "{format}: {head}"
+        );
+        assert!(body.starts_with(magic), "{format}");
+        assert!(body.len() > 5_000, "{format}: {} bytes", body.len());
+    }
     let bad = http(
         "GET",
         &server.http("/api/v1/maps/support/export/docx"),

@@ -166,3 +166,89 @@ async fn every_typed_operation_reaches_a_second_client() {
     let late = server.connect("typed").await;
     assert_eq!(map_of(&late), map_of(&a));
 }
+
+#[tokio::test]
+async fn concurrent_moves_through_the_server_converge_without_duplicates_or_losses() {
+    let server = TestServer::start().await;
+    let a = server.connect("concurrent").await;
+    let b = server.connect("concurrent").await;
+    let (stages, steps, lanes, cards) = a.edit(|ed| {
+        ed.init("Concurrent", "journey-map", 1).unwrap();
+        let stages: Vec<String> = ["One", "Two", "Three"]
+            .iter()
+            .map(|n| ed.add_stage(n, At::Last).unwrap())
+            .collect();
+        let steps: Vec<String> = stages
+            .iter()
+            .map(|s| ed.add_step(s, "step", At::Last).unwrap())
+            .collect();
+        let lanes: Vec<String> = ["actions", "pain-points"]
+            .iter()
+            .map(|k| ed.add_lane(k, k, At::Last).unwrap())
+            .collect();
+        let cards: Vec<String> = (0..4)
+            .map(|i| {
+                ed.add_card(&lanes[0], &steps[0], &format!("card {i}"), At::Last)
+                    .unwrap()
+            })
+            .collect();
+        (stages, steps, lanes, cards)
+    });
+    let want = map_of(&a);
+    b.wait_for(WAIT, "the initial map", |b| map_of(b) == want)
+        .await
+        .unwrap();
+
+    // b goes offline; both edit the same entities; b comes back.
+    b.disconnect().await;
+    a.edit(|ed| {
+        ed.move_card(&cards[0], &lanes[1], &steps[1], At::Last)
+            .unwrap();
+        ed.reorder(Collection::Stages, &stages[0], At::Last)
+            .unwrap();
+        ed.reorder(Collection::Cards, &cards[3], At::First).unwrap();
+        ed.add_card(&lanes[0], &steps[2], "from a", At::First)
+            .unwrap();
+    });
+    b.edit(|ed| {
+        ed.move_card(&cards[0], &lanes[0], &steps[2], At::First)
+            .unwrap();
+        ed.reorder(Collection::Stages, &stages[2], At::First)
+            .unwrap();
+        ed.reorder(Collection::Cards, &cards[3], At::Last).unwrap();
+        ed.add_card(&lanes[0], &steps[2], "from b", At::First)
+            .unwrap();
+        ed.delete(Collection::Cards, &cards[1]).unwrap();
+    });
+    b.reconnect().await.unwrap();
+    b.synced(WAIT).await.unwrap();
+    a.wait_for(WAIT, "b's offline edits", |a| {
+        map_of(a).cards.iter().any(|c| c.text == "from b")
+    })
+    .await
+    .unwrap();
+    let ma = map_of(&a);
+    b.wait_for(WAIT, "convergence", |b| map_of(b) == ma)
+        .await
+        .unwrap();
+
+    let m = a.map();
+    assert!(m.warnings.is_empty(), "{:?}", m.warnings);
+    let m = m.map;
+    // 4 cards − 1 deleted + 2 added, each exactly once.
+    let mut ids: Vec<&str> = m.cards.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids.len(), 5);
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 5, "a card appears twice");
+    assert_eq!(m.stages.len(), 3);
+    let moved = m.cards.iter().find(|c| c.id == cards[0]).unwrap();
+    assert!(
+        [(&lanes[1], &steps[1]), (&lanes[0], &steps[2])]
+            .contains(&(&moved.lane_id, &moved.step_id)),
+        "the moved card is in one of the two cells it was moved to"
+    );
+    // A third client joining now reads the same map.
+    let late = server.connect("concurrent").await;
+    assert_eq!(map_of(&late), m);
+}

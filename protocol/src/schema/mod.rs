@@ -9,5 +9,5 @@ pub mod write;
 
 pub use edit::{At, Collection, EditError, Editor};
 pub use model::*;
-pub use read::{Read, read};
+pub use read::{Read, read, read_meta};
 pub use write::write;

@@ -163,6 +163,18 @@ pub fn read<T: ReadTxn>(txn: &T) -> Read {
     }
 }
 
+/// Just the map's own fields (`meta`), without reading the collections: cheap enough to call after
+/// every change.
+pub fn read_meta<T: ReadTxn>(txn: &T) -> Meta {
+    let mut r = Reader {
+        txn,
+        warnings: Vec::new(),
+    };
+    let mut map = JourneyMap::default();
+    r.meta(&mut map);
+    map.meta
+}
+
 struct Reader<'a, T> {
     txn: &'a T,
     warnings: Vec<Warning>,

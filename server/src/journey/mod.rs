@@ -2,6 +2,7 @@
 
 pub mod export;
 pub mod insights;
+pub mod poster;
 
 use waymark_protocol::schema::{Card, JourneyMap};
 

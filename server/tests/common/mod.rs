@@ -308,3 +308,22 @@ pub async fn http(method: &str, url: &str, body: Option<&str>) -> HttpResponse {
         body: body.to_owned(),
     }
 }
+
+/// A GET whose body is binary: (status, headers, body).
+pub async fn http_bytes(url: &str) -> (u16, String, Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_at(rest.find('/').unwrap());
+    let mut s = tokio::net::TcpStream::connect(host).await.unwrap();
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await.unwrap();
+    let split = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&buf[..split]).into_owned();
+    (
+        head[9..12].parse().unwrap(),
+        head,
+        buf[split + 4..].to_vec(),
+    )
+}
