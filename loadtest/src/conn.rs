@@ -17,9 +17,10 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use tokio_util::sync::CancellationToken;
 use waymark_protocol::message::{self, Message};
+use waymark_protocol::schema::{At, Editor};
 use yrs::encoding::write::Write;
 use yrs::updates::encoder::Encode;
-use yrs::{Doc, Map, Options, ReadTxn, StateVector, Transact};
+use yrs::{Doc, Options, ReadTxn, StateVector, Transact};
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -82,6 +83,8 @@ pub struct Client {
     sink: SplitSink<Ws, WsMessage>,
     stream: SplitStream<Ws>,
     doc: Option<Doc>,
+    /// The card an editor's scheduled updates rewrite.
+    card: String,
     client_id: u64,
     connect_started: Instant,
     synced_at: Option<Instant>,
@@ -107,12 +110,26 @@ impl Client {
         if let Some(hello) = target.hello(map) {
             sink.send(WsMessage::Binary(hello.into())).await?;
         }
-        let doc = with_doc.then(|| {
-            Doc::with_options(Options {
+        // An editor's document is a small journey map of its own (SCHEMA.md): a stage, a step, a
+        // lane and the card whose text each scheduled update rewrites. It reaches the server in the
+        // handshake, before any scheduled send.
+        let (doc, card) = if with_doc {
+            let doc = Doc::with_options(Options {
                 client_id: yrs::ClientID::new(client_id),
                 ..Options::default()
-            })
-        });
+            });
+            let card = {
+                let mut txn = doc.transact_mut();
+                let mut ed = Editor::new(&mut txn);
+                let stage = ed.add_stage("Load", At::Last)?;
+                let step = ed.add_step(&stage, &format!("Editor {id}"), At::Last)?;
+                let lane = ed.add_lane("actions", &format!("Editor {id}"), At::Last)?;
+                ed.add_card(&lane, &step, "", At::Last)?
+            };
+            (Some(doc), card)
+        } else {
+            (None, String::new())
+        };
         let sv = match &doc {
             Some(d) => d.transact().state_vector().encode_v1(),
             None => vec![0],
@@ -126,6 +143,7 @@ impl Client {
             sink,
             stream,
             doc,
+            card,
             client_id,
             connect_started,
             synced_at: None,
@@ -264,11 +282,10 @@ impl Client {
         let msg = match payload {
             Payload::Update => {
                 let doc = self.doc.as_ref().expect("senders have a document");
-                let m = doc.get_or_insert_map("load");
                 let mut txn = doc.transact_mut();
-                // One key per sender: concurrent writes to a shared key would lose, and a losing
-                // value is garbage-collected (marker and all) before the server forwards it.
-                m.insert(&mut txn, format!("editor-{sender}"), mark);
+                Editor::new(&mut txn)
+                    .set_card_text(&self.card, &mark)
+                    .expect("the editor's own card exists");
                 message::encode_update(&txn.encode_update_v1())
             }
             Payload::Awareness => {

@@ -520,16 +520,39 @@ pub async fn join(run: &Run, p: &JoinParams) -> Report {
         report.error(format!("filler: {e}"));
         return report;
     }
-    let chunk: String = (0..(1 << 20))
-        .map(|i| (b'a' + (i % 26) as u8) as char)
-        .collect();
-    for i in 0..p.size_mib {
-        let text = chunk.clone();
+    // A realistic journey map (SCHEMA.md): a template, then cards of 4 KiB of text, 1 MiB a time.
+    let base = filler
+        .send_update(|txn| {
+            waymark_protocol::schema::templates::find("ecommerce-purchase")
+                .expect("the template exists")
+                .apply(txn, 0)
+                .expect("a template applies to an empty map");
+        })
+        .await;
+    if let Err(e) = base {
+        report.error(format!("filler: {e}"));
+        return report;
+    }
+    let text: String = (0..4096).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+    for _ in 0..p.size_mib {
+        let text = text.clone();
         let sent = filler
             .send_update(move |txn| {
-                // Through the transaction: `Doc::get_or_insert_*` would wait for it forever.
-                let t = yrs::WriteTxn::get_or_insert_text(txn, format!("section-{i}"));
-                yrs::Text::insert(&t, txn, 0, &text);
+                let m = waymark_protocol::schema::read(txn).map;
+                // The emotion lane draws the curve and holds no cards (SCHEMA.md §5.5).
+                let lanes: Vec<&str> = m
+                    .lanes
+                    .iter()
+                    .filter(|l| l.kind != "emotions")
+                    .map(|l| l.id.as_str())
+                    .collect();
+                let mut ed = waymark_protocol::schema::Editor::new(txn);
+                for k in 0..256 {
+                    let lane = lanes[k % lanes.len()];
+                    let step = &m.steps[k % m.steps.len()].id;
+                    ed.add_card(lane, step, &text, waymark_protocol::schema::At::Last)
+                        .expect("lanes and steps exist");
+                }
             })
             .await;
         if let Err(e) = sent {

@@ -191,7 +191,7 @@ pub fn markdown(map: &JourneyMap) -> String {
             let unit = metric.unit.as_deref().unwrap_or("");
             let target = metric
                 .target
-                .map(|t| format!("{t}{unit}"))
+                .map(|t| super::with_unit(t, unit))
                 .unwrap_or_else(|| "–".into());
             let _ = writeln!(
                 out,

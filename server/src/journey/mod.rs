@@ -14,6 +14,15 @@ fn lane_kind<'m>(map: &'m JourneyMap, card: &Card) -> &'m str {
         .map_or("", |l| l.kind.as_str())
 }
 
+/// A value with its unit: `17%`, but `4.8 points`.
+fn with_unit(value: f64, unit: &str) -> String {
+    if unit.starts_with(|c: char| c.is_alphabetic()) {
+        format!("{value} {unit}")
+    } else {
+        format!("{value}{unit}")
+    }
+}
+
 /// Evidence stronger than a hypothesis.
 fn is_evidenced(card: &Card) -> bool {
     matches!(

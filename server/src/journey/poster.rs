@@ -164,10 +164,10 @@ pub fn layout(map: &JourneyMap) -> Layout {
                     let unit = m.unit.as_deref().unwrap_or("");
                     let mut text = m.name.clone();
                     if let Some(x) = latest {
-                        let _ = write!(text, ": {}{unit}", x.value);
+                        let _ = write!(text, ": {}", super::with_unit(x.value, unit));
                     }
                     if let Some(t) = m.target {
-                        let _ = write!(text, " (target {t}{unit})");
+                        let _ = write!(text, " (target {})", super::with_unit(t, unit));
                     }
                     items.push((step, step, text, fill_for("metrics")));
                 }
