@@ -14,6 +14,7 @@ use bytes::Bytes;
 use serde::de::IgnoredAny;
 use std::collections::{HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot};
@@ -138,6 +139,8 @@ struct Room {
     summary: Option<(String, String)>,
     /// Set once the map is deleted: the room then goes away.
     deleted: bool,
+    /// A background compaction is under way.
+    compacting: Arc<AtomicBool>,
 }
 
 pub async fn run(
@@ -228,6 +231,7 @@ impl Room {
             full_sync: None,
             summary: None,
             deleted: false,
+            compacting: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -671,7 +675,7 @@ impl Room {
         if self.log_updates >= config.compact_after_updates
             || self.log_bytes >= config.compact_after_bytes
         {
-            self.compact().await;
+            self.compact_in_background();
         }
         Ok(())
     }
@@ -694,6 +698,37 @@ impl Room {
             Ok(()) => self.summary = Some(current),
             Err(e) => warn!(error = %e, "cannot record the map's title for listings"),
         }
+    }
+
+    /// Compacts without making the room wait: the snapshot is encoded here, and the store write
+    /// (which queues behind every map's appends on the one writer) runs as its own task. Updates
+    /// appended meanwhile have higher sequence numbers and stay in the log.
+    fn compact_in_background(&mut self) {
+        if self.compacting.load(Ordering::Acquire) {
+            return;
+        }
+        let snapshot = self
+            .doc
+            .transact()
+            .encode_state_as_update_v1(&StateVector::default());
+        let store = Arc::clone(&self.shared.store);
+        let (map, through) = (self.map.clone(), self.last_seq);
+        let compacting = Arc::clone(&self.compacting);
+        let shared = Arc::clone(&self.shared);
+        compacting.store(true, Ordering::Release);
+        self.log_updates = 0;
+        self.log_bytes = 0;
+        self.shared.tracker.spawn(
+            async move {
+                if let Err(e) = store.compact(&map, snapshot, through).await {
+                    // Not fatal: the log still holds everything; the next threshold retries.
+                    warn!(error = %e, "cannot compact update log");
+                    shared.metrics.error("compact");
+                }
+                compacting.store(false, Ordering::Release);
+            }
+            .in_current_span(),
+        );
     }
 
     async fn compact(&mut self) {
