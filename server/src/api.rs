@@ -18,8 +18,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 use waymark_protocol::MapId;
 use waymark_protocol::schema::{self, Editor, JourneyMap, MAP_KINDS, templates};
-use yrs::updates::decoder::Decode;
-use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
+use yrs::{Doc, ReadTxn, StateVector, Transact};
 
 /// Export formats: path name, content type, file extension.
 pub const FORMATS: &[(&str, &str, &str)] = &[
@@ -275,6 +274,13 @@ async fn create(shared: &Arc<Shared>, id: Option<&str>, doc: &Doc) -> ApiResult<
 
 /// The typed map as it is now, with what was wrong in the document.
 async fn load(shared: &Arc<Shared>, raw: &str) -> ApiResult<(MapId, schema::Read)> {
+    let id = existing(shared, raw).await?;
+    let read = Registry::request(shared, &id, |reply| Command::Read { reply }).await?;
+    Ok((id, read))
+}
+
+/// The id of a stored map, or the answer that it is malformed or unknown.
+async fn existing(shared: &Arc<Shared>, raw: &str) -> ApiResult<MapId> {
     let id = parse_id(raw)?;
     if !shared.store.exists(&id).await.map_err(ApiError::storage)? {
         return Err(ApiError::new(
@@ -283,27 +289,7 @@ async fn load(shared: &Arc<Shared>, raw: &str) -> ApiResult<(MapId, schema::Read
             format!("no map with id {:?}", id.as_str()),
         ));
     }
-    let state = Registry::request(shared, &id, |reply| Command::Snapshot { reply }).await?;
-    let doc = Doc::new();
-    {
-        let mut txn = doc.transact_mut();
-        let update = Update::decode_v1(&state).map_err(|e| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "corrupt_map",
-                e.to_string(),
-            )
-        })?;
-        txn.apply_update(update).map_err(|e| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "corrupt_map",
-                e.to_string(),
-            )
-        })?;
-    }
-    let read = schema::read(&doc.transact());
-    Ok((id, read))
+    Ok(id)
 }
 
 async fn read_map(
@@ -380,14 +366,7 @@ async fn delete_map(
     State(shared): State<Arc<Shared>>,
     Path(raw): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let id = parse_id(&raw)?;
-    if !shared.store.exists(&id).await.map_err(ApiError::storage)? {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "map_not_found",
-            format!("no map with id {:?}", id.as_str()),
-        ));
-    }
+    let id = existing(&shared, &raw).await?;
     Registry::request(&shared, &id, |reply| Command::Delete { reply })
         .await?
         .map_err(ApiError::storage)?;

@@ -63,26 +63,12 @@ impl Registry {
         map: &MapId,
         outlet: Outlet,
     ) -> Result<RoomHandle, JoinError> {
-        for _ in 0..JOIN_ATTEMPTS {
-            if shared.shutdown.is_cancelled() {
-                return Err(JoinError::ShuttingDown);
-            }
-            let tx = Self::get_or_start(shared, map);
-            let (reply, answer) = oneshot::channel();
-            let join = Command::Join {
-                outlet: outlet.clone(),
-                reply,
-            };
-            if tx.send(join).await.is_err() {
-                continue;
-            }
-            match answer.await {
-                Ok(Ok(())) => return Ok(RoomHandle { tx }),
-                Ok(Err(e)) => return Err(e),
-                Err(_) => continue,
-            }
-        }
-        Err(JoinError::Busy)
+        let (joined, tx) = Self::ask(shared, map, |reply| Command::Join {
+            outlet: outlet.clone(),
+            reply,
+        })
+        .await?;
+        joined.map(|()| RoomHandle { tx })
     }
 
     /// Sends a request to the room of `map` (loading it if needed) and waits for the answer.
@@ -91,6 +77,16 @@ impl Registry {
         map: &MapId,
         make: impl Fn(oneshot::Sender<T>) -> Command,
     ) -> Result<T, JoinError> {
+        Self::ask(shared, map, make).await.map(|(answer, _)| answer)
+    }
+
+    /// Asks the room of `map` and returns its answer and its inbox. A room that goes away before
+    /// answering (unloaded, or failed) is replaced by a fresh one and asked again.
+    async fn ask<T>(
+        shared: &Arc<Shared>,
+        map: &MapId,
+        make: impl Fn(oneshot::Sender<T>) -> Command,
+    ) -> Result<(T, mpsc::Sender<Command>), JoinError> {
         for _ in 0..JOIN_ATTEMPTS {
             if shared.shutdown.is_cancelled() {
                 return Err(JoinError::ShuttingDown);
@@ -100,9 +96,8 @@ impl Registry {
             if tx.send(make(reply)).await.is_err() {
                 continue;
             }
-            // A dropped reply means the room went away (unloaded or failed): ask a fresh one.
             if let Ok(value) = answer.await {
-                return Ok(value);
+                return Ok((value, tx));
             }
         }
         Err(JoinError::Busy)

@@ -42,9 +42,9 @@ pub enum Command {
         conn: ConnId,
         msg: Inbound,
     },
-    /// The whole document as a v1 update, once everything applied is durable.
-    Snapshot {
-        reply: oneshot::Sender<Vec<u8>>,
+    /// The map as the schema reads it, once everything applied is durable.
+    Read {
+        reply: oneshot::Sender<waymark_protocol::schema::Read>,
     },
     /// An update made by the server itself (the REST API): applied, stored and broadcast like a
     /// client's, and durable when answered.
@@ -301,13 +301,9 @@ impl Room {
                 let _ = reply.send(Ok(()));
             }
             Command::Leave(conn) => self.remove_sub(conn),
-            Command::Snapshot { reply } => {
+            Command::Read { reply } => {
                 self.flush().await?;
-                let state = self
-                    .doc
-                    .transact()
-                    .encode_state_as_update_v1(&StateVector::default());
-                let _ = reply.send(state);
+                let _ = reply.send(waymark_protocol::schema::read(&self.doc.transact()));
             }
             Command::Apply {
                 update,

@@ -181,11 +181,7 @@ pub fn markdown(map: &JourneyMap) -> String {
     if !map.metrics.is_empty() {
         out.push_str("\n## Metrics\n\n| Metric | Type | Target | Latest |\n|---|---|---|---|\n");
         for metric in &map.metrics {
-            let latest = map
-                .measurements
-                .iter()
-                .filter(|x| x.metric_id == metric.id)
-                .max_by(|a, b| (&a.date, &a.id).cmp(&(&b.date, &b.id)))
+            let latest = super::latest(metric, &map.measurements)
                 .map(|x| format!("{} ({})", x.value, x.date))
                 .unwrap_or_else(|| "–".into());
             let unit = metric.unit.as_deref().unwrap_or("");

@@ -1,6 +1,6 @@
 //! Insights: what a facilitator looks at to decide what to fix first.
 
-use super::{is_evidenced, lane_kind};
+use super::{is_evidenced, lane_kind, latest};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::HashSet;
@@ -236,14 +236,6 @@ fn unaddressed(map: &JourneyMap) -> Vec<Named> {
         })
         .map(|p| named(&p.id, &p.text))
         .collect()
-}
-
-/// A metric's current value: its measurement with the latest date (ties: greatest id).
-fn latest<'m>(metric: &Metric, measurements: &'m [Measurement]) -> Option<&'m Measurement> {
-    measurements
-        .iter()
-        .filter(|m| m.metric_id == metric.id)
-        .max_by(|a, b| (&a.date, &a.id).cmp(&(&b.date, &b.id)))
 }
 
 fn off_target(metric: &Metric, measurements: &[Measurement]) -> Option<MetricStatus> {

@@ -156,11 +156,7 @@ pub fn layout(map: &JourneyMap) -> Layout {
                     let Some(step) = m.step_id.as_deref().and_then(step_index) else {
                         continue;
                     };
-                    let latest = map
-                        .measurements
-                        .iter()
-                        .filter(|x| x.metric_id == m.id)
-                        .max_by(|a, b| (&a.date, &a.id).cmp(&(&b.date, &b.id)));
+                    let latest = super::latest(m, &map.measurements);
                     let unit = m.unit.as_deref().unwrap_or("");
                     let mut text = m.name.clone();
                     if let Some(x) = latest {
