@@ -59,6 +59,17 @@ pub struct ServeArgs {
     #[arg(long, env = "WAYMARK_THREADS", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
 
+    /// Redis URL (redis://host:port/db) to run as one node of a cluster: edits and presence fan out
+    /// to the other nodes through Redis pub/sub. Requires --database-url, so all nodes share one
+    /// store.
+    #[arg(long, env = "WAYMARK_REDIS_URL", requires = "database_url")]
+    pub redis_url: Option<String>,
+
+    /// PostgreSQL URL (postgres://user:password@host:port/database) to store maps in instead of the
+    /// embedded database in --data. The schema is created or migrated at start-up.
+    #[arg(long, env = "WAYMARK_DATABASE_URL")]
+    pub database_url: Option<String>,
+
     /// Longest a graceful shutdown may take before the process exits anyway.
     #[arg(long, env = "WAYMARK_SHUTDOWN_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
     pub shutdown_timeout: Duration,
@@ -87,6 +98,10 @@ pub struct Config {
     pub compact_after_updates: usize,
     /// ...or this many bytes.
     pub compact_after_bytes: usize,
+    /// Redis to fan out through; `None` runs the node alone.
+    pub redis_url: Option<String>,
+    /// This node's name in cluster messages and logs.
+    pub node_id: String,
 }
 
 impl Default for Config {
@@ -102,6 +117,8 @@ impl Default for Config {
             ping_timeout: limits::PING_TIMEOUT,
             compact_after_updates: 1000,
             compact_after_bytes: 4 << 20,
+            redis_url: None,
+            node_id: default_node_id(),
         }
     }
 }
@@ -113,9 +130,32 @@ impl From<&ServeArgs> for Config {
             send_queue: a.send_queue as usize,
             unload_after: a.unload_after,
             shutdown_timeout: a.shutdown_timeout,
+            redis_url: a.redis_url.clone(),
             ..Config::default()
         }
     }
+}
+
+/// A name unique to this process: the host name (for people reading logs) and a random suffix (so
+/// a restarted node is never mistaken for its previous life).
+pub fn default_node_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    // Each `RandomState` is seeded from the OS's randomness; nothing else here needs a RNG.
+    let random = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| {
+            h.trim()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .take(40)
+                .collect::<String>()
+        })
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "node".into());
+    format!("{host}-{:08x}", random as u32)
 }
 
 /// Parses a byte size such as `8388608`, `512KiB`, `8MiB` or `1GiB`.

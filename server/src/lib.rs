@@ -4,6 +4,7 @@
 //! with configuration, logging and signal handling.
 
 pub mod api;
+pub mod cluster;
 pub mod config;
 mod connection;
 pub mod journey;
@@ -20,6 +21,7 @@ mod upgrade;
 
 pub use config::Config;
 
+use anyhow::Context;
 use axum::serve::ListenerExt;
 use std::sync::Arc;
 use store::Store;
@@ -38,9 +40,20 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let tracker = TaskTracker::new();
     let shutdown_timeout = config.shutdown_timeout;
+    let metrics = metrics::Metrics::new();
+    let cluster = match &config.redis_url {
+        Some(url) => Some(
+            cluster::Cluster::connect(url, config.node_id.clone(), &metrics)
+                .await
+                .context("cannot join the cluster")?,
+        ),
+        None => None,
+    };
     let shared = state::Shared::new(
         Arc::clone(&store),
         config,
+        metrics,
+        cluster.clone(),
         shutdown.clone(),
         tracker.clone(),
     );
@@ -62,6 +75,10 @@ pub async fn run(
         .is_err()
     {
         warn!(timeout = ?shutdown_timeout, "shutdown timed out; some tasks did not finish");
+    }
+    // Rooms are gone: what they published while shutting down is on its way; stop the fan-out.
+    if let Some(cluster) = cluster {
+        cluster.close().await;
     }
     store.close().await?;
     info!("shutdown complete");

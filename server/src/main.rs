@@ -7,7 +7,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 use waymark_server::config::{Cli, Command, ServeArgs};
-use waymark_server::store::SqliteStore;
+use waymark_server::store::{PostgresStore, SqliteStore, Store};
 use waymark_server::{Config, run, telemetry};
 
 fn main() -> anyhow::Result<()> {
@@ -29,15 +29,52 @@ fn main() -> anyhow::Result<()> {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     telemetry::init(args.log_format);
-    let store = SqliteStore::open(&args.data)
-        .with_context(|| format!("cannot open storage in {}", args.data.display()))?;
+    let (store, storage): (Arc<dyn Store>, String) = match &args.database_url {
+        Some(url) => {
+            let store = PostgresStore::connect(url)
+                .await
+                .context("cannot open the PostgreSQL store")?;
+            (Arc::new(store), format!("postgres {}", redact(url)))
+        }
+        None => {
+            let store = SqliteStore::open(&args.data)
+                .with_context(|| format!("cannot open storage in {}", args.data.display()))?;
+            let path = store.path().display().to_string();
+            (Arc::new(store), path)
+        }
+    };
     let listener =
         listen(args.listen).with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    info!(%addr, data = %store.path().display(), "listening");
+    let config = Config::from(&args);
+    match &config.redis_url {
+        Some(url) => {
+            info!(%addr, data = %storage, redis = %redact(url), node_id = %config.node_id, "listening")
+        }
+        None => info!(%addr, data = %storage, "listening"),
+    }
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone()));
-    run(listener, Arc::new(store), Config::from(&args), shutdown).await
+    run(listener, store, config, shutdown).await
+}
+
+/// A connection URL without its password, for logs.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme + 3],
+                    &creds[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
 }
 
 /// Binds with a deep accept queue: when thousands of clients reconnect at once (after a restart or a

@@ -57,6 +57,12 @@ pub struct Metrics {
     pub update_apply_seconds: Histogram,
     pub store_commit_seconds: Histogram,
     pub errors: Family<KindLabel, Counter>,
+    /// Cluster messages, by what happened to them (published, received, publish_failed, malformed).
+    pub cluster_messages: Family<KindLabel, Counter>,
+    /// Maps re-read from the store because cluster messages may have been missed, by reason.
+    pub map_resyncs: Family<KindLabel, Counter>,
+    /// 1 while the cluster's Redis subscription connection is up (always 0 on a single node).
+    pub redis_connected: Gauge,
 }
 
 impl Default for Metrics {
@@ -80,6 +86,9 @@ impl Metrics {
             // 50 µs .. ~1.6 s
             store_commit_seconds: Histogram::new(exponential_buckets(5e-5, 2.0, 16)),
             errors: Family::default(),
+            cluster_messages: Family::default(),
+            map_resyncs: Family::default(),
+            redis_connected: Gauge::default(),
             registry: Registry::default(),
             inbound: Vec::new(),
             outbound: Vec::new(),
@@ -128,6 +137,21 @@ impl Metrics {
             "errors",
             "Errors, by kind (bad input, slow consumers, storage failures...)",
             m.errors.clone(),
+        );
+        registry.register(
+            "cluster_messages",
+            "Messages exchanged with other nodes through Redis, by outcome",
+            m.cluster_messages.clone(),
+        );
+        registry.register(
+            "map_resyncs",
+            "Maps re-read from the shared store because cluster messages may have been missed, by reason",
+            m.map_resyncs.clone(),
+        );
+        registry.register(
+            "redis_connected",
+            "1 while the connection to Redis is up (cluster mode only)",
+            m.redis_connected.clone(),
         );
         let inbound = per_kind(&m.messages_in, &m.bytes_in);
         let outbound = per_kind(&m.messages_out, &m.bytes_out);

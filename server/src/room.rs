@@ -6,6 +6,8 @@
 //! produced. So nothing reaches another client before it is stored, and every client sees updates in
 //! the order they were applied.
 
+use crate::cluster::wire::Kind;
+use crate::cluster::{Remote, Subscription};
 use crate::outlet::{ConnId, Gone, Outlet};
 use crate::registry::Registry;
 use crate::state::Shared;
@@ -109,6 +111,17 @@ enum Out {
     },
 }
 
+/// Where an update came from: decides whether it is stored and published.
+#[derive(Clone, Copy, Debug)]
+enum Source {
+    /// A client of this node.
+    Client(ConnId),
+    /// The server itself (the REST API).
+    Server,
+    /// Another node, or the shared store: already stored, and the other nodes have it.
+    Remote,
+}
+
 struct Sub {
     outlet: Outlet,
     /// Awareness client ids this connection has published a live state for.
@@ -141,6 +154,12 @@ struct Room {
     deleted: bool,
     /// A background compaction is under way.
     compacting: Arc<AtomicBool>,
+    /// The other nodes' messages for this map (cluster mode).
+    remote: Option<Subscription>,
+    /// Messages this room published to the other nodes.
+    published: u64,
+    /// A resync failed (the store was unreachable) and is retried on the next sweep.
+    resync_due: bool,
 }
 
 pub async fn run(
@@ -151,7 +170,13 @@ pub async fn run(
 ) {
     let span = info_span!("room", map_id = %map);
     async move {
-        let mut room = match Room::load(map.clone(), generation, Arc::clone(&shared)).await {
+        // Subscribe before loading: see the ordering argument in `cluster`.
+        let remote = match &shared.cluster {
+            Some(cluster) => Some(cluster.join(&map, generation).await),
+            None => None,
+        };
+        let loaded = Room::load(map.clone(), generation, Arc::clone(&shared), remote).await;
+        let mut room = match loaded {
             Ok(room) => room,
             Err(e) => {
                 error!(error = %e, "cannot load map");
@@ -163,12 +188,20 @@ pub async fn run(
                         let _ = reply.send(Err(JoinError::Load));
                     }
                 }
+                if let Some(cluster) = &shared.cluster {
+                    cluster.leave(&map, generation).await;
+                }
                 return;
             }
         };
         shared.metrics.maps_loaded.inc();
         debug!("map loaded");
+        // Ask the other nodes for their clients' presence.
+        room.publish(Kind::Hello, &[]);
         room.serve(&mut rx).await;
+        if let Some(cluster) = &shared.cluster {
+            cluster.leave(&map, generation).await;
+        }
         shared.metrics.maps_loaded.dec();
         debug!("map unloaded");
     }
@@ -185,7 +218,12 @@ enum LoadError {
 }
 
 impl Room {
-    async fn load(map: MapId, generation: u64, shared: Arc<Shared>) -> Result<Room, LoadError> {
+    async fn load(
+        map: MapId,
+        generation: u64,
+        shared: Arc<Shared>,
+        remote: Option<Subscription>,
+    ) -> Result<Room, LoadError> {
         let stored = shared.store.load(&map).await?;
         let doc = Doc::new();
         {
@@ -232,6 +270,9 @@ impl Room {
             summary: None,
             deleted: false,
             compacting: Arc::new(AtomicBool::new(false)),
+            remote,
+            published: 0,
+            resync_due: false,
         })
     }
 
@@ -252,8 +293,12 @@ impl Room {
                     Some(cmd) => self.batch(cmd, rx).await,
                     None => return,
                 },
+                Some(msg) = recv_remote(&mut self.remote) => self.remote_batch(msg).await,
                 _ = sweep.tick() => {
                     self.sweep_awareness();
+                    if self.resync_due {
+                        self.resync("retry").await;
+                    }
                     self.flush().await
                 }
                 _ = sleep_until(unload_at) => {
@@ -292,6 +337,125 @@ impl Room {
         self.flush().await
     }
 
+    /// Handles the other nodes' waiting messages, then delivers what they changed.
+    async fn remote_batch(&mut self, first: Remote) -> Result<(), Poisoned> {
+        let mut next = Some(first);
+        let mut handled = 0;
+        while let Some(msg) = next.take() {
+            self.remote(msg).await?;
+            handled += 1;
+            if handled < MAX_BATCH
+                && let Some(sub) = &mut self.remote
+            {
+                next = sub.rx.try_recv().ok();
+            }
+        }
+        if let Some(sub) = &self.remote
+            && sub.overflowed.swap(false, Ordering::AcqRel)
+        {
+            self.resync("inbox_overflow").await;
+        }
+        self.flush().await
+    }
+
+    async fn remote(&mut self, msg: Remote) -> Result<(), Poisoned> {
+        match msg {
+            Remote::Update(update) => {
+                if let Err(rejected) = self.integrate(Source::Remote, &update)? {
+                    // Another node stored it, so the store will not load either: say so loudly.
+                    error!(error = %rejected.error, "another node sent an update that cannot be applied");
+                    self.shared.metrics.error("remote_update");
+                }
+            }
+            Remote::Awareness(update) => {
+                let Ok(parsed) = AwarenessUpdate::decode_v1(&update) else {
+                    self.shared.metrics.error("remote_awareness");
+                    return Ok(());
+                };
+                if let Ok(Some(_)) = self.awareness.apply_update_summary(parsed) {
+                    self.outbox.push(Out::All {
+                        except: None,
+                        frame: encode_awareness(&update).into(),
+                    });
+                }
+            }
+            Remote::Hello => self.publish_presence(),
+            Remote::Deleted => {
+                for sub in self.subs.values() {
+                    sub.outlet
+                        .kick()
+                        .kick(CloseCode::MapDeleted, "this map was deleted");
+                }
+                self.subs.clear();
+                self.deleted = true;
+            }
+            Remote::Resync(reason) => self.resync(reason).await,
+        }
+        Ok(())
+    }
+
+    /// Re-reads the map from the store and applies whatever this node missed, so its clients
+    /// converge with the other nodes' without reconnecting. Then tells the other nodes how far this
+    /// room has published, so they can do the same.
+    async fn resync(&mut self, reason: &'static str) {
+        self.shared
+            .metrics
+            .map_resyncs
+            .get_or_create(&crate::metrics::KindLabel { kind: reason })
+            .inc();
+        match self.shared.store.load(&self.map).await {
+            Ok(stored) => {
+                self.resync_due = false;
+                for bytes in stored.snapshot.iter().chain(&stored.updates) {
+                    match self.integrate(Source::Remote, bytes) {
+                        Ok(Ok(())) => {}
+                        Ok(Err(rejected)) => {
+                            warn!(error = %rejected.error, "stored update cannot be applied during resync");
+                        }
+                        Err(Poisoned(_)) => {
+                            // The document is suspect; the next flush closes everyone.
+                            self.resync_due = false;
+                            return;
+                        }
+                    }
+                }
+                debug!(reason, "resynced from the store");
+                self.publish(Kind::Hello, &[]);
+            }
+            Err(e) => {
+                warn!(error = %e, reason, "cannot resync from the store yet; will retry");
+                self.resync_due = true;
+            }
+        }
+    }
+
+    /// Sends this node's clients' presence states to the other nodes.
+    fn publish_presence(&mut self) {
+        let local: Vec<ClientID> = self
+            .subs
+            .values()
+            .flat_map(|s| s.clients.iter().copied())
+            .collect();
+        if local.is_empty() {
+            return;
+        }
+        if let Ok(update) = self.awareness.update_with_clients(local) {
+            self.publish(Kind::Awareness, &update.encode_v1());
+        }
+    }
+
+    /// Sends a message to the other nodes (cluster mode).
+    fn publish(&mut self, kind: Kind, payload: &[u8]) {
+        let Some(cluster) = &self.shared.cluster else {
+            return;
+        };
+        // A Hello carries the last sequence number instead of taking one.
+        if kind != Kind::Hello {
+            self.published += 1;
+        }
+        cluster.publish(&self.map, kind, self.generation, self.published, payload);
+    }
+
     async fn handle(&mut self, cmd: Command) -> Result<(), Poisoned> {
         match cmd {
             Command::Join { outlet, reply } => {
@@ -315,7 +479,7 @@ impl Room {
                     let _ = reply.send(Err(ApplyError::Exists));
                     return Ok(());
                 }
-                let result = self.integrate(None, &update)?;
+                let result = self.integrate(Source::Server, &update)?;
                 self.flush().await?;
                 let _ = reply.send(result.map_err(ApplyError::Invalid));
             }
@@ -327,7 +491,11 @@ impl Room {
                         .kick(CloseCode::MapDeleted, "this map was deleted");
                 }
                 self.subs.clear();
-                let _ = reply.send(self.shared.store.delete(&self.map).await);
+                let result = self.shared.store.delete(&self.map).await;
+                if result.is_ok() {
+                    self.publish(Kind::Deleted, &[]);
+                }
+                let _ = reply.send(result);
                 self.deleted = true;
             }
             Command::Message { conn, msg } => {
@@ -437,6 +605,7 @@ impl Room {
                         except: Some(conn),
                         frame,
                     });
+                    self.publish(Kind::Awareness, &update);
                 }
             }
             Inbound::QueryAwareness => {
@@ -453,7 +622,7 @@ impl Room {
 
     /// Applies a client's update; an invalid one closes that client's connection.
     fn apply(&mut self, conn: ConnId, bytes: &[u8]) -> Result<(), Poisoned> {
-        if let Err(rejected) = self.integrate(Some(conn), bytes)? {
+        if let Err(rejected) = self.integrate(Source::Client(conn), bytes)? {
             self.reject(
                 conn,
                 CloseCode::InvalidPayload,
@@ -465,13 +634,18 @@ impl Room {
         Ok(())
     }
 
-    /// Integrates an update into the document and queues what changed for storage and for every
-    /// connection but `origin`. `Ok(Err(_))` is an update that cannot be used.
+    /// Integrates an update into the document and queues what changed for every connection but the
+    /// sender, and (unless it came from another node) for storage and the other nodes.
+    /// `Ok(Err(_))` is an update that cannot be used.
     fn integrate(
         &mut self,
-        origin: Option<ConnId>,
+        source: Source,
         bytes: &[u8],
     ) -> Result<Result<(), Rejected>, Poisoned> {
+        let origin = match source {
+            Source::Client(conn) => Some(conn),
+            Source::Server | Source::Remote => None,
+        };
         let started = Instant::now();
         let update = match Update::decode_v1(bytes) {
             Ok(u) => u,
@@ -499,7 +673,9 @@ impl Room {
         }
         for delta in applied {
             let frame = Bytes::from(encode_update(&delta));
-            self.pending.push(frame.slice(frame.len() - delta.len()..));
+            if !matches!(source, Source::Remote) {
+                self.pending.push(frame.slice(frame.len() - delta.len()..));
+            }
             self.outbox.push(Out::All {
                 except: origin,
                 frame,
@@ -562,14 +738,15 @@ impl Room {
         let Some(sub) = self.subs.remove(&conn) else {
             return;
         };
-        self.remove_awareness(sub.clients);
+        self.remove_awareness(sub.clients, true);
         if self.subs.is_empty() {
             self.idle_since = Some(Instant::now());
         }
     }
 
-    /// Removes presence states and tells everyone still here.
-    fn remove_awareness(&mut self, clients: impl IntoIterator<Item = ClientID>) {
+    /// Removes presence states and tells everyone still here, and the other nodes if `local` (the
+    /// states were this node's clients').
+    fn remove_awareness(&mut self, clients: impl IntoIterator<Item = ClientID>, local: bool) {
         // A removal carries the state's current clock, as y-protocols does: bumping it (as
         // `Awareness::remove_state` would) makes a late renewal at that clock look stale.
         let entries: HashMap<ClientID, AwarenessUpdateEntry> = clients
@@ -584,7 +761,11 @@ impl Room {
             return;
         }
         let removal = AwarenessUpdate { clients: entries };
-        let frame = encode_awareness(&removal.encode_v1()).into();
+        let payload = removal.encode_v1();
+        if local {
+            self.publish(Kind::Awareness, &payload);
+        }
+        let frame = encode_awareness(&payload).into();
         let _ = self.awareness.apply_update(removal);
         self.outbox.push(Out::All {
             except: None,
@@ -609,10 +790,21 @@ impl Room {
             return;
         }
         debug!(count = stale.len(), "expiring stale awareness states");
+        // Only this node's clients' expiries are news to the other nodes; they expire the rest
+        // themselves (or the owning node tells them).
+        let mut local = HashSet::new();
         for sub in self.subs.values_mut() {
-            sub.clients.retain(|id| !stale.contains(id));
+            sub.clients.retain(|id| {
+                let ours = stale.contains(id);
+                if ours {
+                    local.insert(*id);
+                }
+                !ours
+            });
         }
-        self.remove_awareness(stale);
+        let remote: Vec<ClientID> = stale.difference(&local).copied().collect();
+        self.remove_awareness(local, true);
+        self.remove_awareness(remote, false);
     }
 
     /// Makes this batch's updates durable, then delivers its messages.
@@ -621,7 +813,7 @@ impl Room {
             let batch = std::mem::take(&mut self.pending);
             let (count, bytes) = (batch.len(), batch.iter().map(Bytes::len).sum::<usize>());
             let started = Instant::now();
-            let result = self.shared.store.append(&self.map, batch).await;
+            let result = self.shared.store.append(&self.map, batch.clone()).await;
             self.shared
                 .metrics
                 .store_commit_seconds
@@ -631,6 +823,10 @@ impl Room {
                     self.last_seq = seq;
                     self.log_updates += count;
                     self.log_bytes += bytes;
+                    // Only now, durable, may the other nodes see them: see `cluster`.
+                    for update in &batch {
+                        self.publish(Kind::Update, update);
+                    }
                     self.record_summary().await;
                 }
                 Err(e) => {
@@ -809,6 +1005,13 @@ impl Room {
         if ok && self.flush().await.is_ok() && self.log_updates > 0 {
             self.compact().await;
         }
+    }
+}
+
+async fn recv_remote(remote: &mut Option<Subscription>) -> Option<Remote> {
+    match remote {
+        Some(sub) => sub.rx.recv().await,
+        None => std::future::pending().await,
     }
 }
 

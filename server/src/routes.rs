@@ -108,7 +108,18 @@ async fn readyz(State(shared): State<Arc<Shared>>) -> Response {
         return unavailable("the server is shutting down".into());
     }
     match tokio::time::timeout(READY_TIMEOUT, shared.store.check()).await {
-        Ok(Ok(())) => Json(json!({ "status": "ready" })).into_response(),
+        // Without Redis a node still serves its own clients (and resyncs when Redis is back), so it
+        // stays ready: taking every node out of the load balancer would turn a fan-out outage into
+        // a full one. The state is reported for operators and in `waymark_redis_connected`.
+        Ok(Ok(())) => match &shared.cluster {
+            Some(cluster) => Json(json!({
+                "status": "ready",
+                "node": cluster.node(),
+                "redis": if cluster.connected() { "connected" } else { "reconnecting" },
+            }))
+            .into_response(),
+            None => Json(json!({ "status": "ready" })).into_response(),
+        },
         Ok(Err(e)) => unavailable(e.to_string()),
         Err(_) => unavailable(format!(
             "storage did not answer within {} s",

@@ -1,5 +1,6 @@
 //! What every route, connection and room of one server shares.
 
+use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::registry::Registry;
@@ -18,6 +19,8 @@ pub struct Shared {
     /// Owns every connection and room task, so shutdown can wait for them.
     pub tracker: TaskTracker,
     pub rooms: Registry,
+    /// Set when this node is part of a cluster.
+    pub cluster: Option<Cluster>,
     next_conn_id: AtomicU64,
 }
 
@@ -25,12 +28,15 @@ impl Shared {
     pub fn new(
         store: Arc<dyn Store>,
         config: Config,
+        metrics: Metrics,
+        cluster: Option<Cluster>,
         shutdown: CancellationToken,
         tracker: TaskTracker,
     ) -> Arc<Self> {
         Arc::new(Shared {
             store,
-            metrics: Metrics::new(),
+            metrics,
+            cluster,
             config,
             shutdown,
             tracker,

@@ -4,12 +4,14 @@
 //! updates applied since. Appends are durable when they return; compaction replaces the snapshot and
 //! drops the log entries it covers in one atomic step.
 
+pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use waymark_protocol::MapId;
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 /// Position of an update in a store's log. Increases with every append, across all maps.
@@ -59,8 +61,11 @@ pub trait Store: Send + Sync + 'static {
     /// Appends updates to a map's log, durably, in order; returns the sequence number of the last.
     async fn append(&self, map: &MapId, updates: Vec<Bytes>) -> Result<Seq, StoreError>;
 
-    /// Atomically stores `snapshot` as the map's state through `through` and drops the log entries
-    /// it covers. A snapshot older than the stored one is ignored.
+    /// Atomically replaces the map's stored state with one that covers `snapshot` (the caller's
+    /// whole document, which includes every update up to `through`) and drops the log entries it
+    /// covers. Nothing stored may be lost: a backend shared by several nodes merges in whatever
+    /// other nodes appended that the caller may not have applied yet. A snapshot older than the
+    /// stored one is ignored.
     async fn compact(&self, map: &MapId, snapshot: Vec<u8>, through: Seq)
     -> Result<(), StoreError>;
 

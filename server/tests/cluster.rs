@@ -1,0 +1,334 @@
+//! Several nodes of one cluster: real `waymark serve` processes sharing a fresh database in the
+//! local PostgreSQL and a `redis-server` of the test's own (so it can be stopped and restarted).
+
+mod common;
+
+use common::pg::{FreshDatabase, fresh_database};
+use common::*;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use waymark_client::{MapClient, Options};
+use yrs::{Map, ReadTxn, Transact};
+
+/// Longer than `WAIT`: resyncs after an outage include reconnect back-offs.
+const CONVERGE: Duration = Duration::from_secs(20);
+
+struct Cluster {
+    redis: RedisServer,
+    db: FreshDatabase,
+    nodes: Vec<ProcessServer>,
+    _disks: Vec<tempfile::TempDir>,
+}
+
+impl Cluster {
+    async fn start(nodes: usize) -> Self {
+        let mut c = Cluster {
+            redis: RedisServer::start().await,
+            db: fresh_database().await,
+            nodes: Vec::new(),
+            _disks: Vec::new(),
+        };
+        for _ in 0..nodes {
+            c.add_node().await;
+        }
+        c
+    }
+
+    /// Starts one more node, on an empty local disk of its own.
+    async fn add_node(&mut self) -> usize {
+        let disk = tempfile::tempdir().unwrap();
+        let redis = self.redis.url();
+        let node = ProcessServer::start_with(
+            disk.path(),
+            &["--redis-url", &redis, "--database-url", &self.db.url],
+        )
+        .await;
+        self.nodes.push(node);
+        self._disks.push(disk);
+        self.nodes.len() - 1
+    }
+
+    async fn connect(&self, node: usize, map: &str) -> MapClient {
+        let c = MapClient::connect(self.nodes[node].url(map)).await.unwrap();
+        c.synced(WAIT).await.unwrap();
+        c
+    }
+}
+
+/// Every card of a client's document.
+fn cards(c: &MapClient) -> BTreeMap<String, String> {
+    let doc = c.doc();
+    let txn = doc.transact();
+    txn.get_map("cards")
+        .map(|m| {
+            m.iter(&txn)
+                .map(|(k, v)| (k.to_string(), v.to_string(&txn)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Waits until every client holds exactly `want`.
+async fn converge(clients: &[&MapClient], want: &BTreeMap<String, String>, timeout: Duration) {
+    for (i, c) in clients.iter().enumerate() {
+        let waited = c
+            .wait_for(timeout, "every card", |c| &cards(c) == want)
+            .await;
+        if waited.is_err() {
+            let have = cards(c);
+            let missing: Vec<_> = want.keys().filter(|k| !have.contains_key(*k)).collect();
+            let extra: Vec<_> = have.keys().filter(|k| !want.contains_key(*k)).collect();
+            panic!(
+                "client {i} did not converge: {} of {} cards, missing {missing:?}, unexpected {extra:?}",
+                have.len(),
+                want.len()
+            );
+        }
+    }
+}
+
+fn union(clients: &[&MapClient]) -> BTreeMap<String, String> {
+    clients.iter().flat_map(|c| cards(c)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_on_two_and_three_nodes_converge_and_see_each_others_presence() {
+    let cluster = Cluster::start(3).await;
+    for nodes in [2, 3] {
+        let map = format!("converge-{nodes}");
+        let mut clients = Vec::new();
+        for n in 0..nodes {
+            clients.push(cluster.connect(n, &map).await);
+        }
+        // Everyone writes at once: 30 cards each, each its own update.
+        for k in 0..30 {
+            for (n, c) in clients.iter().enumerate() {
+                set_card(c, &format!("n{n}-{k}"), &format!("from node {n}, #{k}"));
+            }
+        }
+        let refs: Vec<&MapClient> = clients.iter().collect();
+        let want = union(&refs);
+        assert_eq!(want.len(), nodes * 30);
+        converge(&refs, &want, WAIT).await;
+
+        // Presence crosses nodes, and so does its removal when the client leaves.
+        let ana = &clients[0];
+        ana.set_awareness(r#"{"user":{"name":"Ana"}}"#);
+        let id = ana.client_id();
+        for c in &clients[1..] {
+            c.wait_for(WAIT, "Ana's presence", |c| {
+                c.peers().get(&id).is_some_and(|s| s.contains("Ana"))
+            })
+            .await
+            .unwrap();
+        }
+        ana.disconnect().await;
+        for c in &clients[1..] {
+            c.wait_for(WAIT, "Ana's presence removed", |c| {
+                !c.peers().contains_key(&id)
+            })
+            .await
+            .unwrap();
+        }
+    }
+    // A client joining later on any node sees the others' presence at once (they answer its
+    // node's hello), not only after their next renewal.
+    let map = "presence-join";
+    let bo = cluster.connect(1, map).await;
+    bo.set_awareness(r#"{"user":{"name":"Bo"}}"#);
+    let cy = cluster.connect(1, map).await;
+    cy.wait_for(WAIT, "Bo on the same node", |c| {
+        c.peers().contains_key(&bo.client_id())
+    })
+    .await
+    .unwrap();
+    let late = cluster.connect(2, map).await;
+    late.wait_for(WAIT, "Bo's presence from another node", |c| {
+        c.peers().contains_key(&bo.client_id())
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_loading_a_map_while_another_edits_it_misses_nothing() {
+    let cluster = Cluster::start(2).await;
+    const CARDS: usize = 60;
+    for round in 0..30 {
+        let map = format!("race-{round}");
+        let writer = Arc::new(cluster.connect(0, &map).await);
+        // The second node loads the map at a different point of the writing in each round.
+        let head_start = round % 6 * 10;
+        for k in 0..head_start {
+            set_card(&writer, &format!("c{k}"), "x");
+        }
+        let w = Arc::clone(&writer);
+        let writing = tokio::spawn(async move {
+            for k in head_start..CARDS {
+                set_card(&w, &format!("c{k}"), "x");
+                tokio::task::yield_now().await;
+            }
+        });
+        let reader = cluster.connect(1, &map).await;
+        writing.await.unwrap();
+        let want = cards(&writer);
+        assert_eq!(want.len(), CARDS);
+        converge(&[&reader], &want, WAIT).await;
+        // And the other way: the node that loaded late is fully part of the map.
+        set_card(&reader, "from-reader", "y");
+        writer
+            .wait_for(WAIT, "the reader's card", |c| {
+                card(c, "from-reader").is_some()
+            })
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_converge_after_redis_was_down_for_seconds() {
+    let mut cluster = Cluster::start(2).await;
+    let map = "redis-outage";
+    let a = cluster.connect(0, map).await;
+    let a2 = cluster.connect(0, map).await;
+    let b = cluster.connect(1, map).await;
+    set_card(&a, "before-a", "1");
+    set_card(&b, "before-b", "1");
+    let want = union(&[&a, &b]);
+    converge(&[&a, &a2, &b], &want, WAIT).await;
+
+    cluster.redis.stop().await;
+    // Both nodes keep editing for three seconds without Redis.
+    let outage = tokio::time::Instant::now() + Duration::from_secs(3);
+    let mut tick = tokio::time::interval(Duration::from_millis(50));
+    let mut k = 0;
+    while tokio::time::Instant::now() < outage {
+        tick.tick().await;
+        set_card(&a, &format!("outage-a{k}"), "2");
+        set_card(&b, &format!("outage-b{k}"), "2");
+        k += 1;
+    }
+    // Meanwhile each node kept serving its own clients.
+    a2.wait_for(WAIT, "a's outage edits on the same node", |c| {
+        card(c, &format!("outage-a{}", k - 1)).is_some()
+    })
+    .await
+    .unwrap();
+    assert!(
+        card(&b, "outage-a0").is_none(),
+        "an edit crossed nodes without Redis"
+    );
+
+    cluster.redis.restart().await;
+    let want = union(&[&a, &b]);
+    assert_eq!(want.len(), 2 + 2 * k);
+    converge(&[&a, &a2, &b], &want, CONVERGE).await;
+    // Nobody reconnected: the nodes re-read the map from the store by themselves.
+    assert!(a.is_connected() && a2.is_connected() && b.is_connected());
+    for node in &cluster.nodes {
+        assert!(
+            node.metric("waymark_map_resyncs_total{kind=\"resubscribed\"}")
+                .await
+                >= 1.0
+        );
+    }
+    // And live fan-out works again.
+    set_card(&b, "after", "3");
+    a.wait_for(WAIT, "an edit after the outage", |c| {
+        card(c, "after").is_some()
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_of_a_killed_node_reconnect_to_another_and_lose_nothing() {
+    let mut cluster = Cluster::start(2).await;
+    let map = "kill-9";
+    let a = cluster.connect(0, map).await;
+    let b = cluster.connect(1, map).await;
+    for k in 0..20 {
+        set_card(&a, &format!("a{k}"), "1");
+        set_card(&b, &format!("b{k}"), "1");
+    }
+    // What b has seen of a's edits when the node dies must survive.
+    b.wait_for(WAIT, "some of a's cards", |c| card(c, "a5").is_some())
+        .await
+        .unwrap();
+    cluster.nodes[0].kill().await;
+    let seen_by_b = cards(&b);
+    a.wait_for(WAIT, "the connection to drop", |c| !c.is_connected())
+        .await
+        .unwrap();
+    // a keeps editing offline, then reconnects to the surviving node with its document.
+    set_card(&a, "offline", "2");
+    let a = MapClient::connect_with(
+        cluster.nodes[1].url(map),
+        Options {
+            doc: Some(a.doc().clone()),
+            ..Options::default()
+        },
+    )
+    .await
+    .unwrap();
+    a.synced(WAIT).await.unwrap();
+    let want = union(&[&a, &b]);
+    assert_eq!(want.len(), 41);
+    assert!(seen_by_b.iter().all(|(k, v)| want.get(k) == Some(v)));
+    converge(&[&a, &b], &want, WAIT).await;
+    // A newcomer on a replacement node reads it all from the shared store.
+    let n = cluster.add_node().await;
+    let fresh = cluster.connect(n, map).await;
+    converge(&[&fresh], &want, WAIT).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_restarted_with_an_empty_disk_loses_nothing() {
+    let mut cluster = Cluster::start(1).await;
+    let map = "empty-disk";
+    let a = cluster.connect(0, map).await;
+    for k in 0..50 {
+        set_card(&a, &format!("c{k}"), &format!("card {k}"));
+    }
+    // A second client seeing the last card proves the server stored everything before it.
+    let witness = cluster.connect(0, map).await;
+    witness
+        .wait_for(WAIT, "the last card", |c| card(c, "c49").is_some())
+        .await
+        .unwrap();
+    let want = cards(&a);
+    drop((a, witness));
+    cluster.nodes[0].kill().await;
+    // The node's local disk is gone with it; a new node on a new, empty disk takes over.
+    let n = cluster.add_node().await;
+    let c = cluster.connect(n, map).await;
+    assert_eq!(cards(&c), want);
+    // And the map is listed by the REST API from the shared store.
+    let (status, body) = get(&cluster.nodes[n].http("/api/v1/maps")).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("\"empty-disk\""), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_map_on_one_node_closes_its_editors_on_every_node() {
+    let cluster = Cluster::start(2).await;
+    let map = "to-delete";
+    let a = cluster.connect(0, map).await;
+    let b = cluster.connect(1, map).await;
+    set_card(&a, "x", "1");
+    b.wait_for(WAIT, "the card", |c| card(c, "x").is_some())
+        .await
+        .unwrap();
+    let res = http(
+        "DELETE",
+        &cluster.nodes[0].http("/api/v1/maps/to-delete"),
+        None,
+    )
+    .await;
+    assert_eq!(res.status, 204, "{}", res.body);
+    for c in [&a, &b] {
+        let closed = c.wait_closed(WAIT).await.unwrap().expect("closed");
+        assert_eq!(closed.code, 4004);
+    }
+}
