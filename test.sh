@@ -1,9 +1,23 @@
 #!/usr/bin/env bash
 # Runs every test of the project: the Rust unit and integration tests (real server, real sockets,
-# real SQLite), then the interop test in which stock Yjs clients (yjs + y-websocket from npm) talk
-# to the real `waymark` binary. Needs the Rust toolchain, Node.js 20+ and npm.
+# real SQLite; cluster tests with real `waymark` processes, a `redis-server` each test starts on a
+# free port, and a fresh database per test in PostgreSQL), then the interop test in which stock Yjs
+# clients (yjs + y-websocket from npm) talk to the real `waymark` binary.
+# Needs the Rust toolchain, Node.js 20+ and npm, redis-server on the PATH, and a PostgreSQL server
+# whose URL in WAYMARK_TEST_POSTGRES_URL may create databases (default: the local server,
+# postgres://postgres@127.0.0.1:5432/postgres).
 set -euo pipefail
 cd "$(dirname "$0")"
+
+pg="${WAYMARK_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+if ! psql -q "$pg" -c 'SELECT 1' >/dev/null 2>&1; then
+  echo "test.sh: cannot reach PostgreSQL at $pg; start it or set WAYMARK_TEST_POSTGRES_URL" >&2
+  exit 1
+fi
+if ! command -v redis-server >/dev/null; then
+  echo "test.sh: redis-server is not installed (Debian: apt-get install redis-server)" >&2
+  exit 1
+fi
 
 echo "==> building"
 cargo build --workspace --all-targets --locked

@@ -40,9 +40,10 @@ struct Common {
     /// Name of the server in the report.
     #[arg(long, default_value = "server")]
     label: String,
-    /// Pid of the server process, to report its CPU time and memory.
+    /// Pid of the server process, to report its CPU time and memory. Give it once per node for a
+    /// cluster: the figures are summed.
     #[arg(long)]
-    server_pid: Option<u32>,
+    server_pid: Vec<u32>,
     /// Also write the report as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -176,7 +177,7 @@ fn run_of(c: &Common) -> anyhow::Result<Run> {
     Ok(Run {
         targets,
         label: c.label.clone(),
-        server_pid: c.server_pid,
+        server_pids: c.server_pid.clone(),
         progress: !c.quiet,
         connect_parallelism: 64,
         grace: Duration::from_secs_f64(c.grace),

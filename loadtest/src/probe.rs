@@ -34,9 +34,26 @@ pub fn sample(pid: u32) -> Option<Sample> {
     })
 }
 
-/// Samples a process periodically, keeping its peak memory.
+/// The sum over several processes (a cluster's nodes); `None` if any of them cannot be read.
+pub fn sample_all(pids: &[u32]) -> Option<Sample> {
+    let mut total = Sample {
+        cpu: Duration::ZERO,
+        rss_bytes: 0,
+    };
+    if pids.is_empty() {
+        return None;
+    }
+    for &pid in pids {
+        let s = sample(pid)?;
+        total.cpu += s.cpu;
+        total.rss_bytes += s.rss_bytes;
+    }
+    Some(total)
+}
+
+/// Samples processes periodically (summed), keeping their peak memory.
 pub struct Watch {
-    pid: u32,
+    pids: Vec<u32>,
     first: Sample,
     last: Sample,
     peak_rss: u64,
@@ -44,10 +61,10 @@ pub struct Watch {
 }
 
 impl Watch {
-    pub fn start(pid: u32) -> Option<Self> {
-        let s = sample(pid)?;
+    pub fn start(pids: Vec<u32>) -> Option<Self> {
+        let s = sample_all(&pids)?;
         Some(Watch {
-            pid,
+            pids,
             first: s,
             last: s,
             peak_rss: s.rss_bytes,
@@ -56,7 +73,7 @@ impl Watch {
     }
 
     pub fn tick(&mut self) {
-        if let Some(s) = sample(self.pid) {
+        if let Some(s) = sample_all(&self.pids) {
             self.peak_rss = self.peak_rss.max(s.rss_bytes);
             self.last = s;
         }

@@ -19,8 +19,8 @@ pub struct Run {
     /// Targets are used round-robin by client index (several for cross-node runs).
     pub targets: Vec<Arc<Target>>,
     pub label: String,
-    /// The server process to sample (CPU time, memory); all of its threads count.
-    pub server_pid: Option<u32>,
+    /// The server processes to sample (CPU time, memory, summed); all of their threads count.
+    pub server_pids: Vec<u32>,
     pub progress: bool,
     /// Connections opened at once while setting up.
     pub connect_parallelism: usize,
@@ -45,7 +45,7 @@ impl Run {
         Run {
             targets: vec![Arc::new(target)],
             label: label.into(),
-            server_pid: None,
+            server_pids: Vec::new(),
             progress: false,
             connect_parallelism: 64,
             grace: Duration::from_secs(5),
@@ -64,8 +64,8 @@ impl Run {
 
     fn watches(&self) -> (Option<Watch>, Option<Watch>) {
         (
-            self.server_pid.and_then(Watch::start),
-            Watch::start(std::process::id()),
+            Watch::start(self.server_pids.clone()),
+            Watch::start(vec![std::process::id()]),
         )
     }
 }
@@ -424,7 +424,7 @@ pub async fn idle(run: &Run, p: &IdleParams) -> Report {
     report.param("hold_s", p.hold.as_secs_f64());
     let (server, generator) = run.watches();
     let started = Instant::now();
-    let rss_before = run.server_pid.and_then(probe::sample).map(|s| s.rss_bytes);
+    let rss_before = probe::sample_all(&run.server_pids).map(|s| s.rss_bytes);
     let totals = Arc::new(Totals::default());
     let maps = p.maps.max(1);
     let progress = spawn_progress(run, "idle", Arc::clone(&totals), CancellationToken::new());
@@ -461,7 +461,7 @@ pub async fn idle(run: &Run, p: &IdleParams) -> Report {
         })
         .collect();
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let rss_after = run.server_pid.and_then(probe::sample).map(|s| s.rss_bytes);
+    let rss_after = probe::sample_all(&run.server_pids).map(|s| s.rss_bytes);
     let mut server = server;
     let hold_end = Instant::now() + p.hold;
     while Instant::now() < hold_end {

@@ -44,7 +44,7 @@ async fn start() -> Server {
 fn run_for(server: &Server) -> Run {
     let mut run = Run::new(Target::waymark(server.addr), "waymark");
     // The server runs in this process: its figures are the generator's too.
-    run.server_pid = Some(std::process::id());
+    run.server_pids = vec![std::process::id()];
     run
 }
 

@@ -37,11 +37,17 @@ impl Cluster {
 
     /// Starts one more node, on an empty local disk of its own.
     async fn add_node(&mut self) -> usize {
+        let db = self.db.url.clone();
+        self.add_node_on(&db).await
+    }
+
+    /// Starts one more node reaching the database through `database_url`.
+    async fn add_node_on(&mut self, database_url: &str) -> usize {
         let disk = tempfile::tempdir().unwrap();
         let redis = self.redis.url();
         let node = ProcessServer::start_with(
             disk.path(),
-            &["--redis-url", &redis, "--database-url", &self.db.url],
+            &["--redis-url", &redis, "--database-url", database_url],
         )
         .await;
         self.nodes.push(node);
@@ -331,4 +337,71 @@ async fn deleting_a_map_on_one_node_closes_its_editors_on_every_node() {
         let closed = c.wait_closed(WAIT).await.unwrap().expect("closed");
         assert_eq!(closed.code, 4004);
     }
+}
+
+/// Polls `/readyz` until it answers `status`.
+async fn wait_ready(node: &ProcessServer, status: u16) -> String {
+    let deadline = tokio::time::Instant::now() + CONVERGE;
+    loop {
+        let (got, body) = get(&node.http("/readyz")).await;
+        if got == status {
+            return body;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "/readyz stayed {got} ({body}), expected {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_outage_acknowledges_nothing_and_loses_nothing() {
+    let mut cluster = Cluster::start(0).await;
+    // The node reaches PostgreSQL through a proxy the test can cut, as a network failure would.
+    let proxy = pg::Proxy::start(pg::server_address()).await;
+    let via_proxy = format!("postgres://postgres@{}/{}", proxy.addr, cluster.db.name);
+    let n = cluster.add_node_on(&via_proxy).await;
+    let map = "db-outage";
+    let a = cluster.connect(n, map).await;
+    let witness = cluster.connect(n, map).await;
+    set_card(&a, "before", "1");
+    witness
+        .wait_for(WAIT, "the first card", |c| card(c, "before").is_some())
+        .await
+        .unwrap();
+    assert!(wait_ready(&cluster.nodes[n], 200).await.contains("ready"));
+
+    proxy.cut();
+    let reason = wait_ready(&cluster.nodes[n], 503).await;
+    assert!(reason.contains("unavailable"), "{reason}");
+    // An edit made now cannot be stored: it is not passed on, and the map's editors are told to
+    // come back later.
+    set_card(&a, "during", "2");
+    for c in [&a, &witness] {
+        let closed = c.wait_closed(CONVERGE).await.unwrap().expect("closed");
+        assert_eq!(closed.code, 1011, "{}", closed.reason);
+    }
+    assert!(
+        card(&witness, "during").is_none(),
+        "an unstored edit was delivered"
+    );
+
+    proxy.restore();
+    wait_ready(&cluster.nodes[n], 200).await;
+    // The editor reconnects with its document: its unsaved edit is sent again in the handshake.
+    let a = MapClient::connect_with(
+        cluster.nodes[n].url(map),
+        Options {
+            doc: Some(a.doc().clone()),
+            ..Options::default()
+        },
+    )
+    .await
+    .unwrap();
+    a.synced(WAIT).await.unwrap();
+    let want = cards(&a);
+    assert_eq!(want.len(), 2);
+    let fresh = cluster.connect(n, map).await;
+    converge(&[&fresh], &want, WAIT).await;
 }

@@ -7,12 +7,11 @@ mod pg;
 
 use bytes::Bytes;
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
 use waymark_protocol::MapId;
 use waymark_server::store::{PostgresStore, Store, StoreError, StoredMap};
 use yrs::updates::decoder::Decode;
@@ -533,70 +532,10 @@ async fn an_unreachable_database_is_reported_promptly() {
     ));
 }
 
-/// A TCP proxy in front of the test server that can cut every connection and refuse new ones,
-/// as a PostgreSQL restart or a network outage does.
-struct Proxy {
-    addr: SocketAddr,
-    up: Arc<AtomicBool>,
-    pipes: Arc<Mutex<Vec<JoinHandle<()>>>>,
-    accept: JoinHandle<()>,
-}
-
-impl Proxy {
-    async fn start(upstream: String) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let up = Arc::new(AtomicBool::new(true));
-        let pipes = Arc::new(Mutex::new(Vec::new()));
-        let accept = {
-            let (up, pipes) = (Arc::clone(&up), Arc::clone(&pipes));
-            tokio::spawn(async move {
-                while let Ok((mut client, _)) = listener.accept().await {
-                    if !up.load(Ordering::Acquire) {
-                        continue; // dropped: the connection is closed at once
-                    }
-                    let upstream = upstream.clone();
-                    let pipe = tokio::spawn(async move {
-                        if let Ok(mut server) = TcpStream::connect(&upstream).await {
-                            let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-                        }
-                    });
-                    pipes.lock().unwrap().push(pipe);
-                }
-            })
-        };
-        Proxy {
-            addr,
-            up,
-            pipes,
-            accept,
-        }
-    }
-
-    /// Closes every proxied connection and refuses new ones.
-    fn cut(&self) {
-        self.up.store(false, Ordering::Release);
-        for pipe in self.pipes.lock().unwrap().drain(..) {
-            pipe.abort();
-        }
-    }
-
-    fn restore(&self) {
-        self.up.store(true, Ordering::Release);
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.cut();
-        self.accept.abort();
-    }
-}
-
 #[tokio::test]
 async fn an_outage_fails_promptly_and_the_store_recovers_after_it() {
     let db = pg::fresh_database().await;
-    let proxy = Proxy::start(pg::server_address()).await;
+    let proxy = pg::Proxy::start(pg::server_address()).await;
     let via_proxy = format!("postgres://postgres@{}/{}", proxy.addr, db.name);
     let store = PostgresStore::connect(&via_proxy).await.unwrap();
     let m = map("outage");
