@@ -160,6 +160,8 @@ struct Room {
     published: u64,
     /// A resync failed (the store was unreachable) and is retried on the next sweep.
     resync_due: bool,
+    /// A resync asked for while the room was committing, done right after.
+    resync_next: Option<&'static str>,
 }
 
 pub async fn run(
@@ -273,6 +275,7 @@ impl Room {
             remote,
             published: 0,
             resync_due: false,
+            resync_next: None,
         })
     }
 
@@ -307,6 +310,13 @@ impl Room {
                     }
                     Ok(())
                 }
+            };
+            let step = match (step, self.resync_next.take()) {
+                (Ok(()), Some(reason)) => {
+                    self.resync(reason).await;
+                    self.flush().await
+                }
+                (step, _) => step,
             };
             if let Err(Poisoned(reason)) = step {
                 self.poison(rx, reason);
@@ -813,7 +823,10 @@ impl Room {
             let batch = std::mem::take(&mut self.pending);
             let (count, bytes) = (batch.len(), batch.iter().map(Bytes::len).sum::<usize>());
             let started = Instant::now();
-            let result = self.shared.store.append(&self.map, batch.clone()).await;
+            let (store, map) = (Arc::clone(&self.shared.store), self.map.clone());
+            let result = self
+                .while_committing(store.append(&map, batch.clone()))
+                .await?;
             self.shared
                 .metrics
                 .store_commit_seconds
@@ -836,6 +849,59 @@ impl Room {
                 }
             }
         }
+        self.deliver();
+        let config = &self.shared.config;
+        if self.log_updates >= config.compact_after_updates
+            || self.log_bytes >= config.compact_after_bytes
+        {
+            self.compact_in_background();
+        }
+        Ok(())
+    }
+
+    /// Waits for this room's own commit while handling what other nodes send: their updates are
+    /// durable already, so they need not wait behind ours. This batch's own messages stay held back
+    /// until the commit returns.
+    async fn while_committing<T>(
+        &mut self,
+        commit: impl std::future::Future<Output = T>,
+    ) -> Result<T, Poisoned> {
+        if self.remote.is_none() {
+            return Ok(commit.await);
+        }
+        tokio::pin!(commit);
+        let held = std::mem::take(&mut self.outbox);
+        let mut poisoned = None;
+        let result = loop {
+            tokio::select! {
+                biased;
+                result = &mut commit => break result,
+                Some(msg) = recv_remote(&mut self.remote), if poisoned.is_none() => {
+                    let handled = match msg {
+                        // Re-reading the store would wait on it as well: right after instead.
+                        Remote::Resync(reason) => {
+                            self.resync_next = Some(reason);
+                            Ok(())
+                        }
+                        msg => self.remote(msg).await,
+                    };
+                    match handled {
+                        Ok(()) => self.deliver(),
+                        Err(p) => poisoned = Some(p),
+                    }
+                }
+            }
+        };
+        let arrived = std::mem::replace(&mut self.outbox, held);
+        self.outbox.extend(arrived);
+        match poisoned {
+            Some(p) => Err(p),
+            None => Ok(result),
+        }
+    }
+
+    /// Sends every queued message to its connections.
+    fn deliver(&mut self) {
         while !self.outbox.is_empty() {
             let mut lost = Vec::new();
             for out in std::mem::take(&mut self.outbox) {
@@ -863,13 +929,6 @@ impl Room {
                 self.lost(conn, gone);
             }
         }
-        let config = &self.shared.config;
-        if self.log_updates >= config.compact_after_updates
-            || self.log_bytes >= config.compact_after_bytes
-        {
-            self.compact_in_background();
-        }
-        Ok(())
     }
 
     /// Keeps the store's listing (title, kind) in step with the document, writing only changes.

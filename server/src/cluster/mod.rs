@@ -24,7 +24,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{PushInfo, PushKind, Value};
+use redis::{IntoConnectionInfo, PushInfo, PushKind, Value};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -166,8 +166,15 @@ impl Cluster {
         } else {
             format!("{url}?protocol=resp3")
         };
-        let client =
-            redis::Client::open(url.as_str()).map_err(|e| ClusterError::Url(e.to_string()))?;
+        let info = url
+            .as_str()
+            .into_connection_info()
+            .map_err(|e| ClusterError::Url(e.to_string()))?;
+        // Messages are small and latency-bound: Nagle's algorithm would hold a publish back until
+        // the previous one is acknowledged.
+        let tcp = info.tcp_settings().clone().set_nodelay(true);
+        let client = redis::Client::open(info.set_tcp_settings(tcp))
+            .map_err(|e| ClusterError::Url(e.to_string()))?;
         let (push_tx, push_rx) = mpsc::channel::<PushInfo>(PUSH_QUEUE);
         let push_overflow = Arc::new(AtomicBool::new(false));
         let overflow = Arc::clone(&push_overflow);
