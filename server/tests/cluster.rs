@@ -207,6 +207,11 @@ async fn clients_converge_after_redis_was_down_for_seconds() {
     cluster.redis.stop().await;
     // Both nodes keep editing for three seconds without Redis.
     let outage = tokio::time::Instant::now() + Duration::from_secs(3);
+    // A map first loaded during the outage, on both nodes, is served locally meanwhile.
+    let c = cluster.connect(0, "loaded-during-outage").await;
+    let d = cluster.connect(1, "loaded-during-outage").await;
+    set_card(&c, "c", "1");
+    set_card(&d, "d", "1");
     let mut tick = tokio::time::interval(Duration::from_millis(50));
     let mut k = 0;
     while tokio::time::Instant::now() < outage {
@@ -230,8 +235,12 @@ async fn clients_converge_after_redis_was_down_for_seconds() {
     let want = union(&[&a, &b]);
     assert_eq!(want.len(), 2 + 2 * k);
     converge(&[&a, &a2, &b], &want, CONVERGE).await;
-    // Nobody reconnected: the nodes re-read the map from the store by themselves.
+    let want_new = union(&[&c, &d]);
+    assert_eq!(want_new.len(), 2);
+    converge(&[&c, &d], &want_new, CONVERGE).await;
+    // Nobody reconnected: the nodes re-read the maps from the store by themselves.
     assert!(a.is_connected() && a2.is_connected() && b.is_connected());
+    assert!(c.is_connected() && d.is_connected());
     for node in &cluster.nodes {
         assert!(
             node.metric("waymark_map_resyncs_total{kind=\"resubscribed\"}")

@@ -6,6 +6,8 @@
 //! (a "resync"). That happens when:
 //! - the subscription connection was lost: once it is back and a map's channel is subscribed again;
 //! - a sender's per-room sequence number jumps (a message was dropped somewhere);
+//! - the first message heard from a sender's room is not its first: a message it failed to publish
+//!   after we subscribed would otherwise go unnoticed;
 //! - a sender announces (a `Hello`) that it has published more than we saw, which it does after
 //!   its own publishes failed;
 //! - this node's inbox for the room overflowed.
@@ -48,6 +50,9 @@ const PUBLISH_QUEUE: usize = 65_536;
 const PUBLISH_BATCH: usize = 512;
 /// How often the connection is checked (and, while Redis is away, how often reconnection is tried).
 const HEALTH_EVERY: Duration = Duration::from_millis(500);
+/// Longest a map's load waits for Redis to confirm its subscription; after that it is served
+/// locally and subscribed by the health loop once Redis answers.
+const SUBSCRIBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// What a room hears from the other nodes.
 #[derive(Debug)]
@@ -98,24 +103,30 @@ impl Route {
         }
     }
 
-    /// Records a sender's sequence number; returns whether something from it was missed.
-    fn missed(&mut self, env: &Envelope) -> bool {
+    /// Records a sender's sequence number; says why to resync if something from it may have been
+    /// missed.
+    fn missed(&mut self, env: &Envelope) -> Option<&'static str> {
         let key = (env.node.clone(), env.incarnation);
-        let (expected_next, hello) = (env.seq, env.kind == Kind::Hello);
+        // The sequence number of the last message sent up to and including this one.
+        let sent = env.seq;
+        let hello = env.kind == Kind::Hello;
         match self.senders.get_mut(&key) {
-            // First message from this room: what it sent before we subscribed is in the store.
+            // First word from this room. Whatever it published before we subscribed is in the
+            // store we loaded from, but a message it failed to publish after that is not: only a
+            // re-read (after this message, so after that message's commit) covers it.
             None => {
-                self.senders.insert(key, env.seq);
-                false
+                self.senders.insert(key, sent);
+                let earlier = if hello { sent > 0 } else { sent > 1 };
+                earlier.then_some("first_contact")
             }
             Some(last) => {
                 let gap = if hello {
-                    expected_next > *last
+                    sent > *last
                 } else {
-                    expected_next > *last + 1
+                    sent > *last + 1
                 };
-                *last = (*last).max(env.seq);
-                gap
+                *last = (*last).max(sent);
+                gap.then_some("gap")
             }
         }
     }
@@ -271,16 +282,22 @@ impl Cluster {
                 senders: HashMap::new(),
             },
         );
-        let mut sub = self.inner.sub.clone();
-        match sub.subscribe(&channel).await {
-            Ok(()) => {
-                if let Some(r) = self.inner.lock_routes().get_mut(&channel) {
-                    r.subscribed = true;
-                }
+        // While Redis is known to be away, don't make every map load wait for it.
+        let subscribed = if self.connected() {
+            let mut sub = self.inner.sub.clone();
+            match tokio::time::timeout(SUBSCRIBE_TIMEOUT, sub.subscribe(&channel)).await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err("no answer from Redis".to_owned()),
             }
-            Err(e) => {
-                warn!(error = %e, map_id = %map, "cannot subscribe; serving locally until Redis is back");
-                if let Some(r) = self.inner.lock_routes().get_mut(&channel) {
+        } else {
+            Err("Redis is unreachable".to_owned())
+        };
+        if let Some(r) = self.inner.lock_routes().get_mut(&channel) {
+            match subscribed {
+                Ok(()) => r.subscribed = true,
+                Err(e) => {
+                    warn!(error = %e, map_id = %map, "cannot subscribe; serving locally until Redis is back");
                     r.resync_on_subscribe = true;
                 }
             }
@@ -302,10 +319,15 @@ impl Cluster {
             }
             routes.remove(&channel);
         }
-        let mut sub = self.inner.sub.clone();
-        if let Err(e) = sub.unsubscribe(&channel).await {
-            // Messages for an unknown channel are ignored; a reconnection drops it for good.
-            debug!(error = %e, map_id = %map, "cannot unsubscribe");
+        // Messages for a channel without a route are ignored, so a failed or skipped UNSUBSCRIBE
+        // costs only traffic; it must not hold up the unload while Redis is away.
+        if self.connected() {
+            let mut sub = self.inner.sub.clone();
+            match tokio::time::timeout(SUBSCRIBE_TIMEOUT, sub.unsubscribe(&channel)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => debug!(error = %e, map_id = %map, "cannot unsubscribe"),
+                Err(_) => debug!(map_id = %map, "cannot unsubscribe: no answer from Redis"),
+            }
         }
     }
 
@@ -447,9 +469,9 @@ fn on_message(inner: &Inner, data: Vec<Value>) {
     let Some(route) = routes.get_mut(&channel) else {
         return;
     };
-    if route.missed(&env) {
-        debug!(from = %env.node, incarnation = env.incarnation, seq = env.seq, %channel, "missed messages; resyncing");
-        route.tell(Remote::Resync("gap"));
+    if let Some(reason) = route.missed(&env) {
+        debug!(from = %env.node, incarnation = env.incarnation, seq = env.seq, %channel, reason, "may have missed messages; resyncing");
+        route.tell(Remote::Resync(reason));
     }
     route.tell(match env.kind {
         Kind::Update => Remote::Update(env.payload),
@@ -546,10 +568,14 @@ async fn health(inner: Arc<Inner>, stop: CancellationToken) {
         if !pending.is_empty() {
             let _serial = inner.subscribing.lock().await;
             for channel in pending {
-                if inner.lock_routes().contains_key(&channel)
-                    && let Err(e) = sub.subscribe(&channel).await
-                {
-                    debug!(error = %e, %channel, "cannot subscribe yet");
+                if !inner.lock_routes().contains_key(&channel) {
+                    continue;
+                }
+                if !matches!(
+                    tokio::time::timeout(SUBSCRIBE_TIMEOUT, sub.subscribe(&channel)).await,
+                    Ok(Ok(()))
+                ) {
+                    debug!(%channel, "cannot subscribe yet");
                     break;
                 }
             }
@@ -564,5 +590,55 @@ async fn health(inner: Arc<Inner>, stop: CancellationToken) {
         if has_failed {
             announce_failed(&inner, &mut sub).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route() -> Route {
+        let (tx, _rx) = mpsc::channel(1);
+        Route {
+            generation: 0,
+            tx,
+            overflowed: Arc::new(AtomicBool::new(false)),
+            subscribed: true,
+            resync_on_subscribe: false,
+            senders: HashMap::new(),
+        }
+    }
+
+    fn env(kind: Kind, node: &str, incarnation: u64, seq: u64) -> Envelope {
+        Envelope {
+            kind,
+            node: node.into(),
+            incarnation,
+            seq,
+            payload: Bytes::new(),
+        }
+    }
+
+    #[test]
+    fn sequence_numbers_reveal_missed_messages() {
+        let mut r = route();
+        // A room that just loaded: its hello (nothing sent yet) and first update.
+        assert_eq!(r.missed(&env(Kind::Hello, "a", 1, 0)), None);
+        assert_eq!(r.missed(&env(Kind::Update, "a", 1, 1)), None);
+        assert_eq!(r.missed(&env(Kind::Update, "a", 1, 2)), None);
+        // A repeat is harmless; a jump is a gap.
+        assert_eq!(r.missed(&env(Kind::Update, "a", 1, 2)), None);
+        assert_eq!(r.missed(&env(Kind::Awareness, "a", 1, 4)), Some("gap"));
+        // A hello saying more was sent than we saw.
+        assert_eq!(r.missed(&env(Kind::Hello, "a", 1, 4)), None);
+        assert_eq!(r.missed(&env(Kind::Hello, "a", 1, 6)), Some("gap"));
+        // First word from a room that had already sent messages: re-read once.
+        assert_eq!(
+            r.missed(&env(Kind::Update, "b", 7, 40)),
+            Some("first_contact")
+        );
+        assert_eq!(r.missed(&env(Kind::Update, "b", 7, 41)), None);
+        // A new incarnation of the same node is a different room.
+        assert_eq!(r.missed(&env(Kind::Update, "a", 2, 1)), None);
     }
 }
