@@ -14,10 +14,10 @@ export const WAYMARK_BIN =
   fileURLToPath(new URL('../../target/debug/waymark', import.meta.url))
 
 /**
- * Starts the server on a free port with a fresh data directory and waits until it logs
+ * Starts the server on a free port (with extra command-line `args`) with a fresh data directory and waits until it logs
  * "listening". Everything it prints is kept in memory (see `logs`) so a failing test can show it.
  */
-export async function startServer ({ startTimeoutMs = 20_000 } = {}) {
+export async function startServer ({ startTimeoutMs = 20_000, args = [] } = {}) {
   if (!existsSync(WAYMARK_BIN)) {
     throw new Error(
       `server binary not found at ${WAYMARK_BIN}: run \`cargo build -p waymark-server\` ` +
@@ -27,7 +27,7 @@ export async function startServer ({ startTimeoutMs = 20_000 } = {}) {
   const dataDir = await mkdtemp(join(tmpdir(), 'waymark-interop-'))
   const child = spawn(
     WAYMARK_BIN,
-    ['serve', '--listen', '127.0.0.1:0', '--data', dataDir, '--log-format', 'json'],
+    ['serve', '--listen', '127.0.0.1:0', '--data', dataDir, '--log-format', 'json', ...args],
     {
       // Debug logs of the server's own crate make a failure easier to diagnose.
       env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'info,waymark_server=debug' },
