@@ -40,7 +40,23 @@ pub mod paths {
     pub const MAP: &str = "/maps/{id}";
     pub const EXPORT: &str = "/maps/{id}/export/{format}";
     pub const INSIGHTS: &str = "/maps/{id}/insights";
-    pub const ALL: [&str; 7] = [OPENAPI, TEMPLATES, MAPS, IMPORT, MAP, EXPORT, INSIGHTS];
+    pub const VERSIONS: &str = "/maps/{id}/versions";
+    pub const VERSION: &str = "/maps/{id}/versions/{number}";
+    pub const VERSION_EXPORT: &str = "/maps/{id}/versions/{number}/export/{format}";
+    pub const COMPARE: &str = "/maps/{id}/compare";
+    pub const ALL: [&str; 11] = [
+        OPENAPI,
+        TEMPLATES,
+        MAPS,
+        IMPORT,
+        MAP,
+        EXPORT,
+        INSIGHTS,
+        VERSIONS,
+        VERSION,
+        VERSION_EXPORT,
+        COMPARE,
+    ];
 }
 
 pub fn router() -> Router<Arc<Shared>> {
@@ -52,6 +68,7 @@ pub fn router() -> Router<Arc<Shared>> {
         .route(paths::MAP, get(read_map).delete(delete_map))
         .route(paths::EXPORT, get(export_map))
         .route(paths::INSIGHTS, get(map_insights))
+        .merge(crate::versions::router())
 }
 
 async fn openapi() -> Json<serde_json::Value> {
@@ -67,7 +84,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         ApiError {
             status,
             code,
@@ -75,11 +92,11 @@ impl ApiError {
         }
     }
 
-    fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 
-    fn storage(e: impl std::fmt::Display) -> Self {
+    pub(crate) fn storage(e: impl std::fmt::Display) -> Self {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "storage_unavailable",
@@ -114,7 +131,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-type ApiResult<T> = Result<T, ApiError>;
+pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
 fn parse_id(raw: &str) -> ApiResult<MapId> {
     MapId::parse(raw).map_err(|e| {
@@ -280,7 +297,7 @@ async fn load(shared: &Arc<Shared>, raw: &str) -> ApiResult<(MapId, schema::Read
 }
 
 /// The id of a stored map, or the answer that it is malformed or unknown.
-async fn existing(shared: &Arc<Shared>, raw: &str) -> ApiResult<MapId> {
+pub(crate) async fn existing(shared: &Arc<Shared>, raw: &str) -> ApiResult<MapId> {
     let id = parse_id(raw)?;
     if !shared.store.exists(&id).await.map_err(ApiError::storage)? {
         return Err(ApiError::new(
@@ -306,14 +323,30 @@ async fn export_map(
     State(shared): State<Arc<Shared>>,
     Path((raw, format)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    let Some(&(_, content_type, ext)) = FORMATS.iter().find(|f| f.0 == format) else {
-        let known: Vec<&str> = FORMATS.iter().map(|f| f.0).collect();
-        return Err(ApiError::bad_request(
-            "unknown_format",
-            format!("no export format {format:?}; formats: {}", known.join(", ")),
-        ));
-    };
+    let format = export_format(&format)?;
     let (id, read) = load(&shared, &raw).await?;
+    render(format, &read.map, id.as_str()).await
+}
+
+/// An export format by its path name.
+pub(crate) fn export_format(
+    name: &str,
+) -> ApiResult<&'static (&'static str, &'static str, &'static str)> {
+    FORMATS.iter().find(|f| f.0 == name).ok_or_else(|| {
+        let known: Vec<&str> = FORMATS.iter().map(|f| f.0).collect();
+        ApiError::bad_request(
+            "unknown_format",
+            format!("no export format {name:?}; formats: {}", known.join(", ")),
+        )
+    })
+}
+
+/// A map exported in `format`, as an attachment named `{name}.{ext}`.
+pub(crate) async fn render(
+    &(format, content_type, ext): &(&'static str, &'static str, &'static str),
+    map: &JourneyMap,
+    name: &str,
+) -> ApiResult<Response> {
     let failed = |e: &dyn std::fmt::Display| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -321,15 +354,15 @@ async fn export_map(
             e.to_string(),
         )
     };
-    let body: Vec<u8> = match format.as_str() {
-        "json" => serde_json::to_vec_pretty(&read.map).map_err(|e| failed(&e))?,
-        "csv" => export::csv(&read.map).map_err(|e| failed(&e))?.into_bytes(),
-        "markdown" => export::markdown(&read.map).into_bytes(),
-        "mermaid" => export::mermaid(&read.map).into_bytes(),
-        "svg" => poster::svg(&read.map).into_bytes(),
+    let body: Vec<u8> = match format {
+        "json" => serde_json::to_vec_pretty(map).map_err(|e| failed(&e))?,
+        "csv" => export::csv(map).map_err(|e| failed(&e))?.into_bytes(),
+        "markdown" => export::markdown(map).into_bytes(),
+        "mermaid" => export::mermaid(map).into_bytes(),
+        "svg" => poster::svg(map).into_bytes(),
         picture => {
             // Rasterising a large map takes a while: keep it off the async workers.
-            let svg = poster::svg(&read.map);
+            let svg = poster::svg(map);
             let png = picture == "png";
             tokio::task::spawn_blocking(move || {
                 if png {
@@ -343,7 +376,7 @@ async fn export_map(
             .map_err(|e| failed(&e))?
         }
     };
-    let disposition = format!("attachment; filename=\"{id}.{ext}\"");
+    let disposition = format!("attachment; filename=\"{name}.{ext}\"");
     Ok((
         [
             (header::CONTENT_TYPE, content_type.to_owned()),

@@ -18,6 +18,7 @@ mod state;
 pub mod store;
 pub mod telemetry;
 mod upgrade;
+mod versions;
 
 pub use config::Config;
 

@@ -53,6 +53,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
         None => info!(%addr, data = %storage, "listening"),
     }
+    if args.database_url.is_some() && config.redis_url.is_none() {
+        info!(
+            "running alone on PostgreSQL: for several nodes on this database, give each --redis-url, \
+             or their editors will not see each other's edits live"
+        );
+    }
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone()));
     run(listener, store, config, shutdown).await

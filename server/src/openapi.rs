@@ -4,10 +4,10 @@
 
 use crate::api::{FORMATS, paths};
 use crate::journey::insights::Insights;
-use crate::store::MapInfo;
+use crate::store::{MapInfo, VersionInfo};
 use serde_json::{Value, json};
 use waymark_protocol::schema::templates::TEMPLATES;
-use waymark_protocol::schema::{JourneyMap, Warning};
+use waymark_protocol::schema::{JourneyMap, MapDiff, Warning};
 
 /// A type's schema for `components/schemas`, its definitions hoisted into `defs` and references
 /// rewritten to point there (inside a document, `#/$defs/...` would resolve against the root).
@@ -132,12 +132,69 @@ pub fn document() -> Value {
                      "200": json_body("Insights", json!({ "$ref": "#/components/schemas/Insights" })),
                      "404": error("map_not_found") } }
     }));
+    let number_param = json!({ "name": "number", "in": "path", "required": true,
+                               "description": "Version number: 1 for a map's first version, then counting up",
+                               "schema": { "type": "integer", "minimum": 1 } });
+    paths_obj.insert(v1(paths::VERSIONS), json!({
+        "parameters": [id_param()],
+        "get": { "summary": "A map's versions, newest first", "operationId": "listVersions",
+                 "responses": {
+                     "200": json_body("The versions", json!({ "type": "object", "required": ["id", "versions"], "properties": {
+                         "id": { "type": "string" },
+                         "versions": { "type": "array", "items": { "$ref": "#/components/schemas/VersionInfo" } } } })),
+                     "400": error("invalid_map_id"),
+                     "404": error("map_not_found") } },
+        "post": { "summary": "Take a version of the map as it is now", "operationId": "createVersion",
+                  "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/CreateVersion" } } } },
+                  "responses": {
+                      "201": json_body("Taken", json!({ "$ref": "#/components/schemas/VersionInfo" })),
+                      "400": error("invalid_label, invalid_body or invalid_map_id"),
+                      "404": error("map_not_found") } }
+    }));
+    paths_obj.insert(v1(paths::VERSION), json!({
+        "parameters": [id_param(), number_param.clone()],
+        "get": { "summary": "A version of a map, as JSON", "operationId": "readVersion",
+                 "responses": {
+                     "200": json_body("The version", json!({ "type": "object", "required": ["id", "version", "map", "warnings"], "properties": {
+                         "id": { "type": "string" },
+                         "version": { "$ref": "#/components/schemas/VersionInfo" },
+                         "map": { "$ref": "#/components/schemas/JourneyMap" },
+                         "warnings": { "type": "array", "items": { "$ref": "#/components/schemas/Warning" } } } })),
+                     "400": error("invalid_version or invalid_map_id"),
+                     "404": error("map_not_found or version_not_found") } }
+    }));
+    paths_obj.insert(v1(paths::VERSION_EXPORT), json!({
+        "parameters": [id_param(), number_param, { "name": "format", "in": "path", "required": true, "schema": { "type": "string", "enum": formats } }],
+        "get": { "summary": "Export a version of a map", "operationId": "exportVersion",
+                 "responses": {
+                     "200": { "description": "The export, as an attachment", "content": {
+                         "application/json": { "schema": { "$ref": "#/components/schemas/JourneyMap" } },
+                         "text/csv": {}, "text/markdown": {}, "text/plain": {},
+                         "image/svg+xml": {}, "image/png": {}, "application/pdf": {} } },
+                     "400": error("unknown_format, invalid_version or invalid_map_id"),
+                     "404": error("map_not_found or version_not_found") } }
+    }));
+    paths_obj.insert(v1(paths::COMPARE), json!({
+        "parameters": [id_param(),
+            { "name": "from", "in": "query", "required": true, "description": "A version number, or `current`", "schema": { "type": "string" } },
+            { "name": "to", "in": "query", "required": false, "description": "A version number, or `current` (the default)", "schema": { "type": "string" } },
+            { "name": "format", "in": "query", "required": false, "schema": { "type": "string", "enum": ["json", "markdown"], "default": "json" } }],
+        "get": { "summary": "What changed between two versions, entity by entity", "operationId": "compare",
+                 "responses": {
+                     "200": { "description": "The changes", "content": {
+                         "application/json": { "schema": { "type": "object", "required": ["id", "from", "to", "changes"], "properties": {
+                             "id": { "type": "string" }, "from": { "type": "string" }, "to": { "type": "string" },
+                             "changes": { "$ref": "#/components/schemas/MapDiff" } } } },
+                         "text/markdown": {} } },
+                     "400": error("invalid_query, invalid_version, unknown_format or invalid_map_id"),
+                     "404": error("map_not_found or version_not_found") } }
+    }));
     let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "Waymark API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Customer journey maps: create, read, export and analyse. Live editing is over WebSocket at /maps/{id} (see protocol/PROTOCOL.md); the map's structure is in protocol/SCHEMA.md."
+            "description": "Customer journey maps: create, read, export and analyse them, and keep versions. Live editing is over WebSocket at /maps/{id} (see protocol/PROTOCOL.md); the map's structure is in protocol/SCHEMA.md."
         },
         "paths": paths_obj,
         "components": { "schemas": {
@@ -150,6 +207,9 @@ pub fn document() -> Value {
                 "id": { "type": "string" }, "title": { "type": "string" },
                 "kind": { "type": "string", "enum": waymark_protocol::schema::MAP_KINDS },
                 "template": { "type": "string", "enum": templates } } },
+            "CreateVersion": { "type": "object", "additionalProperties": false, "required": ["label"], "properties": {
+                "label": { "type": "string", "minLength": 1, "maxLength": 200 },
+                "description": { "type": "string" }, "author": { "type": "string" } } },
             "Created": { "type": "object", "required": ["id", "url", "websocket"], "properties": {
                 "id": { "type": "string" }, "url": { "type": "string" }, "websocket": { "type": "string" } } },
         } }
@@ -160,6 +220,8 @@ pub fn document() -> Value {
         ("JourneyMap", schema::<JourneyMap>(&mut defs)),
         ("Warning", schema::<Warning>(&mut defs)),
         ("Insights", schema::<Insights>(&mut defs)),
+        ("VersionInfo", schema::<VersionInfo>(&mut defs)),
+        ("MapDiff", schema::<MapDiff>(&mut defs)),
     ];
     let schemas = doc["components"]["schemas"]
         .as_object_mut()

@@ -48,6 +48,10 @@ pub enum Command {
     Read {
         reply: oneshot::Sender<waymark_protocol::schema::Read>,
     },
+    /// The whole document as a v1 update, and its state vector, once everything applied is durable.
+    State {
+        reply: oneshot::Sender<(Vec<u8>, Vec<u8>)>,
+    },
     /// An update made by the server itself (the REST API): applied, stored and broadcast like a
     /// client's, and durable when answered.
     Apply {
@@ -478,6 +482,12 @@ impl Room {
             Command::Read { reply } => {
                 self.flush().await?;
                 let _ = reply.send(waymark_protocol::schema::read(&self.doc.transact()));
+            }
+            Command::State { reply } => {
+                self.flush().await?;
+                let txn = self.doc.transact();
+                let state = txn.encode_state_as_update_v1(&StateVector::default());
+                let _ = reply.send((state, txn.state_vector().encode_v1()));
             }
             Command::Apply {
                 update,

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use waymark_protocol::MapId;
-use waymark_server::store::{PostgresStore, Store, StoreError, StoredMap};
+use waymark_server::store::{NewVersion, PostgresStore, Store, StoreError, StoredMap, VersionKind};
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, GetString, Map, ReadTxn, StateVector, Text, Transact, Update};
 
@@ -333,7 +333,11 @@ async fn nodes_starting_together_migrate_once() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!(versions, vec![1], "each migration is recorded exactly once");
+    assert_eq!(
+        versions,
+        vec![1, 2],
+        "each migration is recorded exactly once"
+    );
     let tables: Vec<String> = client
         .query(
             "SELECT tablename::text FROM pg_tables WHERE tablename LIKE 'waymark%' ORDER BY 1",
@@ -349,7 +353,8 @@ async fn nodes_starting_together_migrate_once() {
         [
             "waymark_maps",
             "waymark_schema_migrations",
-            "waymark_updates"
+            "waymark_updates",
+            "waymark_versions"
         ]
     );
 
@@ -372,7 +377,7 @@ async fn nodes_starting_together_migrate_once() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(count, 1);
+    assert_eq!(count, 2);
     late.close().await.unwrap();
     for store in stores {
         store.close().await.unwrap();
@@ -577,5 +582,82 @@ async fn an_outage_fails_promptly_and_the_store_recovers_after_it() {
 
     store.close().await.unwrap();
     drop(proxy);
+    db.drop_database().await;
+}
+
+fn version(kind: VersionKind, sv: &[u8]) -> NewVersion {
+    NewVersion {
+        label: "label".into(),
+        description: "why".into(),
+        author: "ana".into(),
+        kind,
+        state: b"compressed".to_vec(),
+        state_vector: sv.to_vec(),
+        raw_size: 100,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn versions_are_numbered_once_across_nodes_and_go_with_their_map() {
+    let db = pg::fresh_database().await;
+    let (a, b) = (
+        PostgresStore::connect(&db.url).await.unwrap(),
+        PostgresStore::connect(&db.url).await.unwrap(),
+    );
+    let m = map("versioned");
+    a.append(&m, vec![type_text(&Doc::with_client_id(1), "x")])
+        .await
+        .unwrap();
+    // Two nodes taking versions at once never hand out the same number.
+    let (a, b) = (Arc::new(a), Arc::new(b));
+    let mut tasks = JoinSet::new();
+    for i in 0..10u8 {
+        let store = Arc::clone(if i % 2 == 0 { &a } else { &b });
+        let m = m.clone();
+        tasks.spawn(async move {
+            store
+                .add_version(&m, version(VersionKind::Manual, &[i]), false)
+                .await
+                .unwrap()
+                .unwrap()
+                .number
+        });
+    }
+    let mut numbers = tasks.join_all().await;
+    numbers.sort();
+    assert_eq!(numbers, (1..=10).collect::<Vec<i64>>());
+    // An automatic version of an unchanged map is skipped.
+    let newest = a.versions(&m).await.unwrap()[0].number;
+    let (_, state) = a.version(&m, newest).await.unwrap().unwrap();
+    assert_eq!(state, b"compressed");
+    let listed = a.versions(&m).await.unwrap();
+    assert_eq!(listed.len(), 10);
+    assert!(
+        listed.windows(2).all(|w| w[0].number > w[1].number),
+        "newest first"
+    );
+    let newest_sv = {
+        let client = pg::client(&db.url).await;
+        let row = client
+            .query_one(
+                "SELECT state_vector FROM waymark_versions WHERE map_id = $1 AND number = $2",
+                &[&m.as_str(), &newest],
+            )
+            .await
+            .unwrap();
+        row.get::<_, Vec<u8>>(0)
+    };
+    assert_eq!(
+        b.add_version(&m, version(VersionKind::Auto, &newest_sv), true)
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(a.version(&m, 99).await.unwrap().is_none());
+    assert!(a.delete(&m).await.unwrap());
+    assert!(b.versions(&m).await.unwrap().is_empty());
+    for s in [a, b] {
+        s.close().await.unwrap();
+    }
     db.drop_database().await;
 }

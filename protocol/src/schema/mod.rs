@@ -1,5 +1,7 @@
-//! The journey-map document schema (`SCHEMA.md`): ranks, the typed model and the tolerant reader.
+//! The journey-map document schema (`SCHEMA.md`): ranks, the typed model, the tolerant reader and
+//! the comparison of two versions of a map.
 
+pub mod diff;
 pub mod edit;
 pub mod model;
 pub mod rank;
@@ -7,6 +9,7 @@ pub mod read;
 pub mod templates;
 pub mod write;
 
+pub use diff::{EntityKind, MapDiff, diff};
 pub use edit::{At, Collection, EditError, Editor};
 pub use model::*;
 pub use read::{Read, read, read_meta};

@@ -53,6 +53,69 @@ pub struct MapInfo {
     pub size: u64,
 }
 
+/// Why a version of a map was taken.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum VersionKind {
+    /// Saved by someone, with a label.
+    Manual,
+    /// Taken by the server after a quiet period following edits.
+    Auto,
+    /// The state just before a restore, so the restore can be undone.
+    PreRestore,
+}
+
+impl VersionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VersionKind::Manual => "manual",
+            VersionKind::Auto => "auto",
+            VersionKind::PreRestore => "pre-restore",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Manual, Self::Auto, Self::PreRestore]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// A version to store. Versions are immutable once stored.
+#[derive(Debug, Clone)]
+pub struct NewVersion {
+    pub label: String,
+    pub description: String,
+    pub author: String,
+    pub kind: VersionKind,
+    /// The whole document as a Yjs v1 update, DEFLATE-compressed.
+    pub state: Vec<u8>,
+    /// The document's state vector (v1), to tell whether anything changed since a version.
+    pub state_vector: Vec<u8>,
+    /// Length of the uncompressed state.
+    pub raw_size: u64,
+}
+
+/// A stored version, without its content.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VersionInfo {
+    /// 1 for a map's first version, then counting up.
+    pub number: i64,
+    pub label: String,
+    pub description: String,
+    pub author: String,
+    pub kind: VersionKind,
+    /// Milliseconds since the Unix epoch.
+    pub created_at: i64,
+    /// Bytes stored for the version (the compressed state).
+    pub size: u64,
+    /// Bytes of the uncompressed state.
+    pub raw_size: u64,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Reads a map's snapshot and update log.
@@ -72,7 +135,8 @@ pub trait Store: Send + Sync + 'static {
     /// Records a map's title and kind, for listings.
     async fn set_summary(&self, map: &MapId, title: &str, kind: &str) -> Result<(), StoreError>;
 
-    /// Deletes everything stored for a map; returns whether there was anything.
+    /// Deletes everything stored for a map, its versions included; returns whether there was
+    /// anything.
     async fn delete(&self, map: &MapId) -> Result<bool, StoreError>;
 
     /// Every stored map, most recently changed first.
@@ -80,6 +144,25 @@ pub trait Store: Send + Sync + 'static {
 
     /// Whether anything is stored for a map.
     async fn exists(&self, map: &MapId) -> Result<bool, StoreError>;
+
+    /// Stores a version of a map and numbers it. With `skip_if_unchanged`, nothing is stored (and
+    /// `None` returned) when the map's newest version has the same state vector.
+    async fn add_version(
+        &self,
+        map: &MapId,
+        version: NewVersion,
+        skip_if_unchanged: bool,
+    ) -> Result<Option<VersionInfo>, StoreError>;
+
+    /// A map's versions, newest first.
+    async fn versions(&self, map: &MapId) -> Result<Vec<VersionInfo>, StoreError>;
+
+    /// One version and its compressed state.
+    async fn version(
+        &self,
+        map: &MapId,
+        number: i64,
+    ) -> Result<Option<(VersionInfo, Vec<u8>)>, StoreError>;
 
     /// Succeeds when the store can take writes now.
     async fn check(&self) -> Result<(), StoreError>;

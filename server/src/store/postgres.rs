@@ -16,7 +16,7 @@
 //! connections and the server-side statements all have timeouts, and broken connections are
 //! verified away before reuse, so the store works again as soon as PostgreSQL is back.
 
-use super::{MapInfo, Seq, Store, StoreError, StoredMap};
+use super::{MapInfo, NewVersion, Seq, Store, StoreError, StoredMap, VersionInfo, VersionKind};
 use async_trait::async_trait;
 use bytes::Bytes;
 use deadpool_postgres::{
@@ -35,7 +35,10 @@ use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
 /// transaction that records it, so a failed one leaves nothing half-applied. Never edit a released
 /// migration; add the next number instead. Migrations run under [`STATEMENT_TIMEOUT`] and
 /// [`OPERATION_TIMEOUT`]; one that rewrites large tables needs its own plan.
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("migrations/postgres/0001_init.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("migrations/postgres/0001_init.sql")),
+    (2, include_str!("migrations/postgres/0002_versions.sql")),
+];
 
 /// Key of the transaction-scoped advisory lock that serialises migrations between nodes starting at
 /// the same time ("Waymark1" in ASCII). Advisory locks are per database, so unrelated databases on
@@ -185,6 +188,23 @@ impl PostgresStore {
             ))),
         }
     }
+}
+
+const VERSION_COLUMNS: &str =
+    "number, label, description, author, kind, created_at, octet_length(state), raw_size";
+
+fn version_info(row: &tokio_postgres::Row) -> Result<VersionInfo, Failure> {
+    let kind: String = row.try_get(4)?;
+    Ok(VersionInfo {
+        number: row.try_get(0)?,
+        label: row.try_get(1)?,
+        description: row.try_get(2)?,
+        author: row.try_get(3)?,
+        kind: VersionKind::parse(&kind).unwrap_or(VersionKind::Manual),
+        created_at: row.try_get(5)?,
+        size: row.try_get::<_, i32>(6)?.max(0) as u64,
+        raw_size: row.try_get::<_, i64>(7)?.max(0) as u64,
+    })
 }
 
 /// Makes every wait on the server end in bounded time, keeping whatever the URL chose itself.
@@ -577,6 +597,120 @@ impl Store for PostgresStore {
                 .await?;
             Ok(row.try_get(0)?)
         })
+        .await
+    }
+
+    async fn add_version(
+        &self,
+        map: &MapId,
+        v: NewVersion,
+        skip_if_unchanged: bool,
+    ) -> Result<Option<VersionInfo>, StoreError> {
+        self.run(|| format!("cannot store a version of map {map}"), async {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await?;
+            // The map row's lock numbers versions one at a time, whichever node takes them.
+            let locked = tx
+                .query_opt(
+                    "SELECT 1 FROM waymark_maps WHERE map_id = $1 FOR UPDATE",
+                    &[&map.as_str()],
+                )
+                .await?;
+            if locked.is_none() {
+                return Err(Failure::Other("the map is not stored".to_owned()));
+            }
+            let newest = tx
+                .query_opt(
+                    "SELECT number, state_vector FROM waymark_versions WHERE map_id = $1
+                     ORDER BY number DESC LIMIT 1",
+                    &[&map.as_str()],
+                )
+                .await?;
+            let newest: Option<(i64, Vec<u8>)> = match newest {
+                Some(row) => Some((row.try_get(0)?, row.try_get(1)?)),
+                None => None,
+            };
+            if skip_if_unchanged && newest.as_ref().is_some_and(|(_, sv)| *sv == v.state_vector) {
+                return Ok(None);
+            }
+            let number = newest.map_or(1, |(n, _)| n + 1);
+            let row = tx
+                .query_one(
+                    "INSERT INTO waymark_versions (map_id, number, label, description, author, kind,
+                                                   created_at, state, state_vector, raw_size)
+                     VALUES ($1, $2, $3, $4, $5, $6,
+                             (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint, $7, $8, $9)
+                     RETURNING created_at",
+                    &[
+                        &map.as_str(),
+                        &number,
+                        &v.label,
+                        &v.description,
+                        &v.author,
+                        &v.kind.as_str(),
+                        &v.state,
+                        &v.state_vector,
+                        &(v.raw_size as i64),
+                    ],
+                )
+                .await?;
+            let created_at: i64 = row.try_get(0)?;
+            tx.commit().await?;
+            Ok(Some(VersionInfo {
+                number,
+                label: v.label,
+                description: v.description,
+                author: v.author,
+                kind: v.kind,
+                created_at,
+                size: v.state.len() as u64,
+                raw_size: v.raw_size,
+            }))
+        })
+        .await
+    }
+
+    async fn versions(&self, map: &MapId) -> Result<Vec<VersionInfo>, StoreError> {
+        self.run(|| format!("cannot list the versions of map {map}"), async {
+            let client = self.client().await?;
+            let rows = client
+                .query(
+                    &format!(
+                        "SELECT {VERSION_COLUMNS} FROM waymark_versions WHERE map_id = $1
+                         ORDER BY number DESC"
+                    ),
+                    &[&map.as_str()],
+                )
+                .await?;
+            rows.iter().map(version_info).collect()
+        })
+        .await
+    }
+
+    async fn version(
+        &self,
+        map: &MapId,
+        number: i64,
+    ) -> Result<Option<(VersionInfo, Vec<u8>)>, StoreError> {
+        self.run(
+            || format!("cannot read version {number} of map {map}"),
+            async {
+                let client = self.client().await?;
+                let row = client
+                    .query_opt(
+                        &format!(
+                            "SELECT {VERSION_COLUMNS}, state FROM waymark_versions
+                         WHERE map_id = $1 AND number = $2"
+                        ),
+                        &[&map.as_str(), &number],
+                    )
+                    .await?;
+                match row {
+                    Some(row) => Ok(Some((version_info(&row)?, row.try_get(8)?))),
+                    None => Ok(None),
+                }
+            },
+        )
         .await
     }
 

@@ -8,7 +8,7 @@
 //! (copying the WAL back into the database, with an fsync) run on a third thread: done by the writer,
 //! as SQLite does by default, each one would stall every map's commits for its duration.
 
-use super::{MapInfo, Seq, Store, StoreError, StoredMap};
+use super::{MapInfo, NewVersion, Seq, Store, StoreError, StoredMap, VersionInfo, VersionKind};
 use async_trait::async_trait;
 use bytes::Bytes;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -31,7 +31,8 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 /// Most appends committed in one transaction.
 const MAX_GROUP: usize = 1024;
 
-const SCHEMA_VERSION: i64 = 1;
+/// Version 2 added `versions`; a version-1 database is upgraded in place (the table is created).
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -54,6 +55,19 @@ CREATE TABLE IF NOT EXISTS maps (
     updated_at INTEGER NOT NULL,
     size       INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS versions (
+    map_id       TEXT NOT NULL,
+    number       INTEGER NOT NULL,
+    label        TEXT NOT NULL,
+    description  TEXT NOT NULL,
+    author       TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    state        BLOB NOT NULL,
+    state_vector BLOB NOT NULL,
+    raw_size     INTEGER NOT NULL,
+    PRIMARY KEY (map_id, number)
+) WITHOUT ROWID;
 INSERT OR IGNORE INTO maps (map_id, updated_at)
     SELECT map_id, 0 FROM (SELECT map_id FROM updates UNION SELECT map_id FROM snapshots);
 ";
@@ -65,6 +79,7 @@ enum Request {
     Summary(MapId, String, String, Reply<()>),
     Delete(MapId, Reply<bool>),
     Compact(MapId, Vec<u8>, Seq, Reply<()>),
+    AddVersion(MapId, NewVersion, bool, Reply<Option<VersionInfo>>),
     Check(Reply<()>),
     Close(Reply<()>),
 }
@@ -143,6 +158,23 @@ fn now_millis() -> i64 {
         .unwrap_or_default()
 }
 
+const VERSION_COLUMNS: &str =
+    "number, label, description, author, kind, created_at, length(state), raw_size";
+
+fn version_info(r: &rusqlite::Row<'_>) -> rusqlite::Result<VersionInfo> {
+    let kind: String = r.get(4)?;
+    Ok(VersionInfo {
+        number: r.get(0)?,
+        label: r.get(1)?,
+        description: r.get(2)?,
+        author: r.get(3)?,
+        kind: VersionKind::parse(&kind).unwrap_or(VersionKind::Manual),
+        created_at: r.get(5)?,
+        size: r.get::<_, i64>(6)?.max(0) as u64,
+        raw_size: r.get::<_, i64>(7)?.max(0) as u64,
+    })
+}
+
 fn unavailable(e: rusqlite::Error) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
@@ -170,6 +202,11 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
             .map_err(unavailable)?;
         }
         Some(SCHEMA_VERSION) => {}
+        // The schema above has just created what version 2 added.
+        Some(1) => {
+            conn.execute("UPDATE schema_version SET version = ?1", [SCHEMA_VERSION])
+                .map_err(unavailable)?;
+        }
         Some(other) => {
             return Err(StoreError::Unavailable(format!(
                 "database {} has schema version {other}; this build reads version {SCHEMA_VERSION}",
@@ -285,6 +322,9 @@ impl Writer {
                 Request::Delete(map, reply) => {
                     let _ = reply.send(self.delete(&map));
                 }
+                Request::AddVersion(map, version, skip, reply) => {
+                    let _ = reply.send(self.add_version(&map, version, skip));
+                }
                 Request::Check(reply) => {
                     let _ = reply.send(self.check());
                 }
@@ -389,7 +429,7 @@ impl Writer {
             .execute("DELETE FROM maps WHERE map_id = ?1", [map.as_str()])
             .map_err(unavailable)?
             > 0;
-        for table in ["updates", "snapshots"] {
+        for table in ["updates", "snapshots", "versions"] {
             tx.execute(
                 &format!("DELETE FROM {table} WHERE map_id = ?1"),
                 [map.as_str()],
@@ -398,6 +438,57 @@ impl Writer {
         }
         tx.commit().map_err(unavailable)?;
         Ok(existed)
+    }
+
+    fn add_version(
+        &mut self,
+        map: &MapId,
+        v: NewVersion,
+        skip_if_unchanged: bool,
+    ) -> Result<Option<VersionInfo>, StoreError> {
+        let tx = self.conn.transaction().map_err(unavailable)?;
+        let newest: Option<(i64, Vec<u8>)> = tx
+            .query_row(
+                "SELECT number, state_vector FROM versions WHERE map_id = ?1
+                 ORDER BY number DESC LIMIT 1",
+                [map.as_str()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(unavailable)?;
+        if skip_if_unchanged && newest.as_ref().is_some_and(|(_, sv)| *sv == v.state_vector) {
+            return Ok(None);
+        }
+        let info = VersionInfo {
+            number: newest.map_or(1, |(n, _)| n + 1),
+            label: v.label,
+            description: v.description,
+            author: v.author,
+            kind: v.kind,
+            created_at: now_millis(),
+            size: v.state.len() as u64,
+            raw_size: v.raw_size,
+        };
+        tx.execute(
+            "INSERT INTO versions (map_id, number, label, description, author, kind, created_at,
+                                   state, state_vector, raw_size)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                map.as_str(),
+                info.number,
+                info.label,
+                info.description,
+                info.author,
+                info.kind.as_str(),
+                info.created_at,
+                v.state,
+                v.state_vector,
+                info.raw_size as i64
+            ],
+        )
+        .map_err(unavailable)?;
+        tx.commit().map_err(unavailable)?;
+        Ok(Some(info))
     }
 
     fn check(&mut self) -> Result<(), StoreError> {
@@ -432,6 +523,52 @@ impl Store for SqliteStore {
 
     async fn check(&self) -> Result<(), StoreError> {
         self.call(Request::Check).await
+    }
+
+    async fn add_version(
+        &self,
+        map: &MapId,
+        version: NewVersion,
+        skip_if_unchanged: bool,
+    ) -> Result<Option<VersionInfo>, StoreError> {
+        self.call(|r| Request::AddVersion(map.clone(), version, skip_if_unchanged, r))
+            .await
+    }
+
+    async fn versions(&self, map: &MapId) -> Result<Vec<VersionInfo>, StoreError> {
+        let map = map.clone();
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {VERSION_COLUMNS} FROM versions WHERE map_id = ?1 ORDER BY number DESC"
+                ))
+                .map_err(unavailable)?;
+            let rows = stmt
+                .query_map([map.as_str()], version_info)
+                .map_err(unavailable)?;
+            rows.collect::<Result<_, _>>().map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn version(
+        &self,
+        map: &MapId,
+        number: i64,
+    ) -> Result<Option<(VersionInfo, Vec<u8>)>, StoreError> {
+        let map = map.clone();
+        self.read(move |conn| {
+            conn.query_row(
+                &format!(
+                    "SELECT {VERSION_COLUMNS}, state FROM versions WHERE map_id = ?1 AND number = ?2"
+                ),
+                params![map.as_str(), number],
+                |r| Ok((version_info(r)?, r.get(8)?)),
+            )
+            .optional()
+            .map_err(unavailable)
+        })
+        .await
     }
 
     async fn set_summary(&self, map: &MapId, title: &str, kind: &str) -> Result<(), StoreError> {
@@ -592,5 +729,100 @@ mod tests {
         assert!(store.load(&a).await.unwrap().snapshot.is_none());
         assert_eq!(store.list().await.unwrap().len(), 1);
         store.close().await.unwrap();
+    }
+
+    fn version(label: &str, sv: &[u8]) -> NewVersion {
+        NewVersion {
+            label: label.into(),
+            description: String::new(),
+            author: "ana".into(),
+            kind: VersionKind::Manual,
+            state: b"compressed".to_vec(),
+            state_vector: sv.to_vec(),
+            raw_size: 100,
+        }
+    }
+
+    #[tokio::test]
+    async fn versions_are_numbered_listed_read_and_deleted_with_their_map() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(tmp.path()).unwrap();
+        let m = map("versioned");
+        store
+            .append(&m, vec![Bytes::from_static(b"u")])
+            .await
+            .unwrap();
+        let v1 = store
+            .add_version(&m, version("one", b"sv1"), false)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((v1.number, v1.size, v1.raw_size), (1, 10, 100));
+        // An automatic version of an unchanged map is skipped; a changed one is numbered on.
+        let auto = NewVersion {
+            kind: VersionKind::Auto,
+            ..version("auto", b"sv1")
+        };
+        assert_eq!(
+            store.add_version(&m, auto.clone(), true).await.unwrap(),
+            None
+        );
+        let changed = NewVersion {
+            state_vector: b"sv2".to_vec(),
+            ..auto
+        };
+        let v2 = store.add_version(&m, changed, true).await.unwrap().unwrap();
+        assert_eq!((v2.number, v2.kind), (2, VersionKind::Auto));
+        let listed: Vec<i64> = store
+            .versions(&m)
+            .await
+            .unwrap()
+            .iter()
+            .map(|v| v.number)
+            .collect();
+        assert_eq!(listed, [2, 1]);
+        let (info, state) = store.version(&m, 1).await.unwrap().unwrap();
+        assert_eq!((info, state), (v1, b"compressed".to_vec()));
+        assert!(store.version(&m, 3).await.unwrap().is_none());
+        assert!(store.delete(&m).await.unwrap());
+        assert!(store.versions(&m).await.unwrap().is_empty());
+        store.close().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_version_1_database_is_upgraded_in_place() {
+        let tmp = tempfile::tempdir().unwrap();
+        let m = map("old");
+        {
+            let store = SqliteStore::open(tmp.path()).unwrap();
+            store
+                .append(&m, vec![Bytes::from_static(b"kept")])
+                .await
+                .unwrap();
+            store.close().await.unwrap();
+        }
+        // What a database written before versions existed looks like.
+        let conn = Connection::open(tmp.path().join(DB_FILE)).unwrap();
+        conn.execute_batch("DROP TABLE versions; UPDATE schema_version SET version = 1;")
+            .unwrap();
+        drop(conn);
+        let store = SqliteStore::open(tmp.path()).unwrap();
+        assert_eq!(
+            store.load(&m).await.unwrap().updates,
+            vec![b"kept".to_vec()]
+        );
+        assert!(
+            store
+                .add_version(&m, version("v", b"sv"), false)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        store.close().await.unwrap();
+        let conn = Connection::open(tmp.path().join(DB_FILE)).unwrap();
+        let v: i64 = conn
+            .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
     }
 }

@@ -1,0 +1,278 @@
+//! Named versions of a map over REST: take one, list them, read or export any of them, and
+//! compare two versions (or a version with the map as it is now).
+//!
+//! A version stores the whole document, DEFLATE-compressed, so it costs no more than a compressed
+//! full state and reads back without any history.
+
+use crate::api::{self, ApiError, ApiResult};
+use crate::registry::Registry;
+use crate::room::Command;
+use crate::state::Shared;
+use crate::store::{NewVersion, VersionInfo, VersionKind};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use std::sync::Arc;
+use waymark_protocol::MapId;
+use waymark_protocol::schema::{self, JourneyMap};
+use yrs::updates::decoder::Decode;
+use yrs::{Doc, Transact, Update};
+
+/// Longest label accepted.
+const MAX_LABEL: usize = 200;
+/// Longest description or author accepted.
+const MAX_TEXT: usize = 10_000;
+/// Most bytes a stored version may inflate to (a guard against a corrupt row).
+const MAX_STATE: usize = 1 << 30;
+
+pub fn router() -> Router<Arc<Shared>> {
+    use axum::routing::get;
+    Router::new()
+        .route(
+            api::paths::VERSIONS,
+            get(list_versions).post(create_version),
+        )
+        .route(api::paths::VERSION, get(read_version))
+        .route(api::paths::VERSION_EXPORT, get(export_version))
+        .route(api::paths::COMPARE, get(compare))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateVersion {
+    label: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    author: String,
+}
+
+/// Takes a version of the map as it is now (everything applied so far, durable).
+pub(crate) async fn take(
+    shared: &Arc<Shared>,
+    map: &MapId,
+    label: String,
+    description: String,
+    author: String,
+    kind: VersionKind,
+) -> ApiResult<Option<VersionInfo>> {
+    let (state, state_vector) =
+        Registry::request(shared, map, |reply| Command::State { reply }).await?;
+    let raw_size = state.len() as u64;
+    // Compressing a large map takes a while: keep it off the async workers.
+    let state =
+        tokio::task::spawn_blocking(move || miniz_oxide::deflate::compress_to_vec(&state, 6))
+            .await
+            .map_err(|e| {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+            })?;
+    let version = NewVersion {
+        label,
+        description,
+        author,
+        kind,
+        state,
+        state_vector,
+        raw_size,
+    };
+    shared
+        .store
+        .add_version(map, version, kind == VersionKind::Auto)
+        .await
+        .map_err(ApiError::storage)
+}
+
+async fn create_version(
+    State(shared): State<Arc<Shared>>,
+    Path(raw): Path<String>,
+    body: Result<Json<CreateVersion>, JsonRejection>,
+) -> ApiResult<Response> {
+    let Json(req) = body?;
+    let label = req.label.trim().to_owned();
+    if label.is_empty() || label.chars().count() > MAX_LABEL {
+        return Err(ApiError::bad_request(
+            "invalid_label",
+            format!("a version needs a label of 1 to {MAX_LABEL} characters"),
+        ));
+    }
+    if req.description.len() > MAX_TEXT || req.author.len() > MAX_TEXT {
+        return Err(ApiError::bad_request(
+            "invalid_body",
+            format!("description and author are limited to {MAX_TEXT} bytes"),
+        ));
+    }
+    let id = api::existing(&shared, &raw).await?;
+    let info = take(
+        &shared,
+        &id,
+        label,
+        req.description,
+        req.author,
+        VersionKind::Manual,
+    )
+    .await?
+    .ok_or_else(|| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the version was not stored",
+        )
+    })?;
+    let location = format!("/api/v1/maps/{id}/versions/{}", info.number);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(info),
+    )
+        .into_response())
+}
+
+async fn list_versions(
+    State(shared): State<Arc<Shared>>,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let id = api::existing(&shared, &raw).await?;
+    let versions = shared
+        .store
+        .versions(&id)
+        .await
+        .map_err(ApiError::storage)?;
+    Ok(Json(json!({ "id": id.as_str(), "versions": versions })))
+}
+
+fn parse_number(raw: &str) -> ApiResult<i64> {
+    raw.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_version",
+            format!("{raw:?} is not a version number (1, 2, ...)"),
+        )
+    })
+}
+
+/// A stored version, read back as a map.
+async fn load_version(
+    shared: &Arc<Shared>,
+    id: &MapId,
+    number: i64,
+) -> ApiResult<(VersionInfo, schema::Read)> {
+    let (info, compressed) = shared
+        .store
+        .version(id, number)
+        .await
+        .map_err(ApiError::storage)?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "version_not_found",
+                format!("map {:?} has no version {number}", id.as_str()),
+            )
+        })?;
+    let read = tokio::task::spawn_blocking(move || {
+        let state = miniz_oxide::inflate::decompress_to_vec_with_limit(&compressed, MAX_STATE)
+            .map_err(|e| format!("cannot inflate the stored version: {e:?}"))?;
+        let update = Update::decode_v1(&state).map_err(|e| e.to_string())?;
+        let doc = Doc::new();
+        let mut txn = doc.transact_mut();
+        txn.apply_update(update).map_err(|e| e.to_string())?;
+        Ok::<_, String>(schema::read(&txn))
+    })
+    .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "corrupt_version", e))?;
+    Ok((info, read))
+}
+
+async fn read_version(
+    State(shared): State<Arc<Shared>>,
+    Path((raw, number)): Path<(String, String)>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let id = api::existing(&shared, &raw).await?;
+    let (info, read) = load_version(&shared, &id, parse_number(&number)?).await?;
+    Ok(Json(json!({
+        "id": id.as_str(),
+        "version": info,
+        "map": read.map,
+        "warnings": read.warnings,
+    })))
+}
+
+async fn export_version(
+    State(shared): State<Arc<Shared>>,
+    Path((raw, number, format)): Path<(String, String, String)>,
+) -> ApiResult<Response> {
+    let format = api::export_format(&format)?;
+    let id = api::existing(&shared, &raw).await?;
+    let number = parse_number(&number)?;
+    let (_, read) = load_version(&shared, &id, number).await?;
+    api::render(format, &read.map, &format!("{id}-v{number}")).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CompareQuery {
+    from: String,
+    #[serde(default = "current")]
+    to: String,
+    #[serde(default = "json_format")]
+    format: String,
+}
+
+fn current() -> String {
+    "current".into()
+}
+
+fn json_format() -> String {
+    "json".into()
+}
+
+/// One side of a comparison: a version number or `current`; returns its label and map.
+async fn side(shared: &Arc<Shared>, id: &MapId, which: &str) -> ApiResult<(String, JourneyMap)> {
+    if which == "current" {
+        let read = Registry::request(shared, id, |reply| Command::Read { reply }).await?;
+        return Ok(("the current map".into(), read.map));
+    }
+    let (info, read) = load_version(shared, id, parse_number(which)?).await?;
+    Ok((
+        format!("version {} ({})", info.number, info.label),
+        read.map,
+    ))
+}
+
+async fn compare(
+    State(shared): State<Arc<Shared>>,
+    Path(raw): Path<String>,
+    query: Result<Query<CompareQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Response> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    if q.format != "json" && q.format != "markdown" {
+        return Err(ApiError::bad_request(
+            "unknown_format",
+            format!(
+                "no comparison format {:?}; formats: json, markdown",
+                q.format
+            ),
+        ));
+    }
+    let id = api::existing(&shared, &raw).await?;
+    let (from_label, from) = side(&shared, &id, &q.from).await?;
+    let (to_label, to) = side(&shared, &id, &q.to).await?;
+    let changes = schema::diff(&from, &to);
+    if q.format == "markdown" {
+        return Ok((
+            [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
+            changes.to_markdown(&from_label, &to_label),
+        )
+            .into_response());
+    }
+    Ok(Json(json!({
+        "id": id.as_str(),
+        "from": q.from,
+        "to": q.to,
+        "changes": changes,
+    }))
+    .into_response())
+}
