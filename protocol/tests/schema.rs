@@ -515,3 +515,53 @@ fn the_published_json_schema_matches_the_model() {
         assert!(schema["properties"][key].is_object(), "{key}");
     }
 }
+
+#[test]
+fn writing_a_version_over_the_current_map_restores_it_and_keeps_concurrent_edits() {
+    let (a, b) = (doc(1), doc(2));
+    waymark_protocol::schema::templates::find("saas-onboarding")
+        .unwrap()
+        .apply(&mut a.transact_mut(), 0)
+        .unwrap();
+    let version = read(&a.transact()).map;
+    let (step, lane, persona) = (
+        version.steps[0].id.clone(),
+        version.lanes[0].id.clone(),
+        version.personas[0].id.clone(),
+    );
+    let moved = version.cards[0].id.clone();
+    {
+        let mut txn = a.transact_mut();
+        let mut ed = Editor::new(&mut txn);
+        ed.rename(Collection::Steps, &step, "Renamed").unwrap();
+        ed.add_card(&lane, &step, "added later", At::First).unwrap();
+        ed.delete(Collection::Personas, &persona).unwrap();
+        ed.move_card(&moved, &lane, &version.steps[1].id, At::Last)
+            .unwrap();
+        ed.set_meta("reviewDue", Some("2027-01-31"));
+    }
+    let edited = read(&a.transact()).map;
+    assert_ne!(edited, version);
+    sync(&a, &b);
+
+    // b edits an entity the restore leaves alone, while a restores.
+    let untouched = version.stages.last().unwrap().id.clone();
+    Editor::new(&mut b.transact_mut())
+        .rename(Collection::Stages, &untouched, "Edited meanwhile")
+        .unwrap();
+    let changes = {
+        let mut txn = a.transact_mut();
+        waymark_protocol::schema::write_over(&mut txn, &edited, &version).unwrap()
+    };
+    assert!(!changes.is_empty());
+    assert_eq!(read(&a.transact()).map, version, "restored exactly");
+
+    sync(&a, &b);
+    sync(&b, &a);
+    let (ra, rb) = (read(&a.transact()), read(&b.transact()));
+    assert_eq!(ra.map, rb.map, "both replicas converge");
+    assert!(ra.warnings.is_empty(), "{:?}", ra.warnings);
+    let mut want = version.clone();
+    want.stages.last_mut().unwrap().name = "Edited meanwhile".into();
+    assert_eq!(ra.map, want, "the restore plus the concurrent edit");
+}

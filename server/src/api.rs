@@ -43,8 +43,9 @@ pub mod paths {
     pub const VERSIONS: &str = "/maps/{id}/versions";
     pub const VERSION: &str = "/maps/{id}/versions/{number}";
     pub const VERSION_EXPORT: &str = "/maps/{id}/versions/{number}/export/{format}";
+    pub const VERSION_RESTORE: &str = "/maps/{id}/versions/{number}/restore";
     pub const COMPARE: &str = "/maps/{id}/compare";
-    pub const ALL: [&str; 11] = [
+    pub const ALL: [&str; 12] = [
         OPENAPI,
         TEMPLATES,
         MAPS,
@@ -55,6 +56,7 @@ pub mod paths {
         VERSIONS,
         VERSION,
         VERSION_EXPORT,
+        VERSION_RESTORE,
         COMPARE,
     ];
 }

@@ -174,6 +174,20 @@ pub fn document() -> Value {
                      "400": error("unknown_format, invalid_version or invalid_map_id"),
                      "404": error("map_not_found or version_not_found") } }
     }));
+    paths_obj.insert(v1(paths::VERSION_RESTORE), json!({
+        "parameters": [id_param(), { "name": "number", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 1 } }],
+        "post": { "summary": "Restore a version in place: a safety version is taken first, then the map is changed with ordinary edits that live editors see", "operationId": "restoreVersion",
+                  "requestBody": { "required": false, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "properties": { "author": { "type": "string" } } } } } },
+                  "responses": {
+                      "200": json_body("Restored", json!({ "type": "object", "required": ["id", "restored", "safetyVersion", "changes"], "properties": {
+                          "id": { "type": "string" },
+                          "restored": { "$ref": "#/components/schemas/VersionInfo" },
+                          "safetyVersion": { "$ref": "#/components/schemas/VersionInfo" },
+                          "changes": { "description": "Counts of what the restore changed", "type": "object" } } })),
+                      "400": error("invalid_body, invalid_version or invalid_map_id"),
+                      "404": error("map_not_found or version_not_found"),
+                      "409": error("cannot_restore") } }
+    }));
     paths_obj.insert(v1(paths::COMPARE), json!({
         "parameters": [id_param(),
             { "name": "from", "in": "query", "required": true, "description": "A version number, or `current`", "schema": { "type": "string" } },

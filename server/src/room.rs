@@ -60,6 +60,12 @@ pub enum Command {
         only_if_empty: bool,
         reply: oneshot::Sender<Result<(), ApplyError>>,
     },
+    /// Turns the map into `target` with ordinary edits (a version being restored); durable when
+    /// answered, with what changed.
+    Restore {
+        target: Box<waymark_protocol::schema::JourneyMap>,
+        reply: oneshot::Sender<Result<waymark_protocol::schema::diff::Summary, String>>,
+    },
     /// Deletes the map: closes its connections and removes it from storage.
     Delete {
         reply: oneshot::Sender<Result<bool, StoreError>>,
@@ -489,6 +495,17 @@ impl Room {
                 let state = txn.encode_state_as_update_v1(&StateVector::default());
                 let _ = reply.send((state, txn.state_vector().encode_v1()));
             }
+            Command::Restore { target, reply } => {
+                self.flush().await?;
+                let current = waymark_protocol::schema::read(&self.doc.transact()).map;
+                let result = {
+                    let mut txn = self.doc.transact_mut();
+                    waymark_protocol::schema::write_over(&mut txn, &current, &target)
+                };
+                self.take_applied(Source::Server);
+                self.flush().await?;
+                let _ = reply.send(result.map(|d| d.summary).map_err(|e| e.to_string()));
+            }
             Command::Apply {
                 update,
                 only_if_empty,
@@ -687,6 +704,28 @@ impl Room {
             .update_apply_seconds
             .observe(started.elapsed().as_secs_f64());
         // Whatever was integrated (even before an error) is in the document: store and share it.
+        self.take_applied(source);
+        match result {
+            Ok(Ok(())) => Ok(Ok(())),
+            Ok(Err(e)) => Ok(Err(Rejected {
+                reason: "update cannot be applied",
+                error: e.to_string(),
+            })),
+            Err(_) => {
+                error!(?origin, "applying an update panicked; reloading the map");
+                self.shared.metrics.error("update_panic");
+                Err(Poisoned("internal error in this map; reconnect"))
+            }
+        }
+    }
+
+    /// Queues what the document's observer recorded: for every connection but the sender, and
+    /// (unless it came from another node) for storage and the other nodes.
+    fn take_applied(&mut self, source: Source) {
+        let origin = match source {
+            Source::Client(conn) => Some(conn),
+            Source::Server | Source::Remote => None,
+        };
         let applied = std::mem::take(&mut *self.applied.lock().unwrap_or_else(|e| e.into_inner()));
         if !applied.is_empty() {
             self.full_sync = None;
@@ -700,18 +739,6 @@ impl Room {
                 except: origin,
                 frame,
             });
-        }
-        match result {
-            Ok(Ok(())) => Ok(Ok(())),
-            Ok(Err(e)) => Ok(Err(Rejected {
-                reason: "update cannot be applied",
-                error: e.to_string(),
-            })),
-            Err(_) => {
-                error!(?origin, "applying an update panicked; reloading the map");
-                self.shared.metrics.error("update_panic");
-                Err(Poisoned("internal error in this map; reconnect"))
-            }
         }
     }
 

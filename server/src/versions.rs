@@ -1,5 +1,5 @@
-//! Named versions of a map over REST: take one, list them, read or export any of them, and
-//! compare two versions (or a version with the map as it is now).
+//! Named versions of a map over REST: take one, list them, read or export any of them, compare two
+//! versions (or a version with the map as it is now), and restore one in place.
 //!
 //! A version stores the whole document, DEFLATE-compressed, so it costs no more than a compressed
 //! full state and reads back without any history.
@@ -38,6 +38,10 @@ pub fn router() -> Router<Arc<Shared>> {
         )
         .route(api::paths::VERSION, get(read_version))
         .route(api::paths::VERSION_EXPORT, get(export_version))
+        .route(
+            api::paths::VERSION_RESTORE,
+            axum::routing::post(restore_version),
+        )
         .route(api::paths::COMPARE, get(compare))
 }
 
@@ -275,4 +279,69 @@ async fn compare(
         "changes": changes,
     }))
     .into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RestoreVersion {
+    #[serde(default)]
+    author: String,
+}
+
+/// Restores a version in place: a safety version of the map as it is now is taken first, then the
+/// map is turned into the version with ordinary edits, so connected editors see it change and keep
+/// editing, and whatever they do afterwards is kept.
+async fn restore_version(
+    State(shared): State<Arc<Shared>>,
+    Path((raw, number)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<serde_json::Value>> {
+    // The body is optional: an empty one restores anonymously.
+    let req: RestoreVersion = if body.iter().all(u8::is_ascii_whitespace) {
+        RestoreVersion::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::bad_request("invalid_body", e.to_string()))?
+    };
+    if req.author.len() > MAX_TEXT {
+        return Err(ApiError::bad_request(
+            "invalid_body",
+            format!("author is limited to {MAX_TEXT} bytes"),
+        ));
+    }
+    let id = api::existing(&shared, &raw).await?;
+    let number = parse_number(&number)?;
+    let (info, read) = load_version(&shared, &id, number).await?;
+    let safety = take(
+        &shared,
+        &id,
+        format!("Before restoring version {number}"),
+        format!(
+            "The map as it was just before version {number} ({}) was restored",
+            info.label
+        ),
+        req.author,
+        VersionKind::PreRestore,
+    )
+    .await?
+    .ok_or_else(|| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the safety version was not stored",
+        )
+    })?;
+    let target = Box::new(read.map);
+    let summary = Registry::request(&shared, &id, |reply| Command::Restore {
+        target: target.clone(),
+        reply,
+    })
+    .await?
+    .map_err(|e| ApiError::new(StatusCode::CONFLICT, "cannot_restore", e))?;
+    Ok(Json(json!({
+        "id": id.as_str(),
+        "restored": info,
+        "safetyVersion": safety,
+        "changes": summary,
+    })))
 }

@@ -234,6 +234,24 @@ async fn the_openapi_description_matches_the_api() {
             None,
         ),
         (
+            "/maps/{id}/versions/{number}/restore",
+            "post",
+            "/api/v1/maps/doc-map/versions/1/restore".into(),
+            Some(r#"{"author":"Ana"}"#.into()),
+        ),
+        (
+            "/maps/{id}/versions/{number}/restore",
+            "post",
+            "/api/v1/maps/doc-map/versions/1/restore".into(),
+            Some(r#"{"who":"?"}"#.into()),
+        ),
+        (
+            "/maps/{id}/versions/{number}/restore",
+            "post",
+            "/api/v1/maps/doc-map/versions/99/restore".into(),
+            None,
+        ),
+        (
             "/maps/{id}/compare",
             "get",
             "/api/v1/maps/doc-map/compare?from=1".into(),

@@ -260,3 +260,88 @@ async fn bad_version_requests_get_clear_errors() {
     let list = get_json(&server, "/api/v1/maps/errs/versions").await;
     assert!(list["versions"].as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn restoring_a_version_in_place_keeps_editors_connected_and_their_later_edits() {
+    let server = TestServer::start().await;
+    create_map(&server, "restore").await;
+    take(&server, "restore", r#"{"label":"Approved"}"#).await;
+    let approved = get_json(&server, "/api/v1/maps/restore/versions/1").await["map"].clone();
+
+    let (a, b) = (
+        server.connect("restore").await,
+        server.connect("restore").await,
+    );
+    let before = a.map().map;
+    let (step, lane) = (before.steps[0].clone(), before.lanes[0].clone());
+    let card = a.edit(|ed| {
+        ed.rename(Collection::Steps, &step.id, "Changed after approval")
+            .unwrap();
+        ed.add_card(&lane.id, &step.id, "Added after approval", At::Last)
+            .unwrap()
+    });
+    b.wait_for(WAIT, "a's edits", |c| {
+        c.map().map.cards.iter().any(|x| x.id == card)
+    })
+    .await
+    .unwrap();
+
+    let res = http(
+        "POST",
+        &server.http("/api/v1/maps/restore/versions/1/restore"),
+        Some(r#"{"author":"Ana"}"#),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let answer = res.json();
+    assert_eq!(answer["restored"]["number"], 1);
+    assert_eq!(answer["safetyVersion"]["number"], 2);
+    assert_eq!(answer["safetyVersion"]["kind"], "pre-restore");
+    assert_eq!(answer["safetyVersion"]["author"], "Ana");
+    assert_eq!(answer["changes"]["removed"], 1, "the added card");
+    assert_eq!(answer["changes"]["changed"], 1, "the renamed step");
+
+    // Both editors see the map change under them, without reconnecting.
+    let approved_map: waymark_protocol::schema::JourneyMap =
+        serde_json::from_value(approved.clone()).unwrap();
+    for c in [&a, &b] {
+        c.wait_for(WAIT, "the restored map", |c| c.map().map == approved_map)
+            .await
+            .unwrap();
+        assert!(c.is_connected());
+    }
+    // And keep editing: what they do now is kept.
+    let later = b.edit(|ed| {
+        ed.add_card(&lane.id, &step.id, "Written after the restore", At::First)
+            .unwrap()
+    });
+    a.wait_for(WAIT, "b's later card", |c| {
+        c.map().map.cards.iter().any(|x| x.id == later)
+    })
+    .await
+    .unwrap();
+    let now = get_json(&server, "/api/v1/maps/restore").await["map"].clone();
+    let now: waymark_protocol::schema::JourneyMap = serde_json::from_value(now).unwrap();
+    assert_eq!(now.cards.len(), approved_map.cards.len() + 1);
+    assert!(now.steps.iter().any(|s| s.name == step.name));
+
+    // The safety version holds the map as it was just before the restore.
+    let safety = get_json(&server, "/api/v1/maps/restore/versions/2").await;
+    let safety: waymark_protocol::schema::JourneyMap =
+        serde_json::from_value(safety["map"].clone()).unwrap();
+    assert!(safety.cards.iter().any(|x| x.id == card));
+    assert!(
+        safety
+            .steps
+            .iter()
+            .any(|s| s.name == "Changed after approval")
+    );
+
+    let missing = http(
+        "POST",
+        &server.http("/api/v1/maps/restore/versions/9/restore"),
+        None,
+    )
+    .await;
+    assert_eq!(missing.status, 404, "{}", missing.body);
+}

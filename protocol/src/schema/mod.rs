@@ -13,4 +13,4 @@ pub use diff::{EntityKind, MapDiff, diff};
 pub use edit::{At, Collection, EditError, Editor};
 pub use model::*;
 pub use read::{Read, read, read_meta};
-pub use write::write;
+pub use write::{write, write_over};

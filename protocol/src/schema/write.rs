@@ -1,6 +1,8 @@
-//! Writing a whole map (its JSON form, `SCHEMA.md` §9) into an empty document: how imports work.
-//! Ids and ranks are kept, so a map written and read back is the same map.
+//! Writing a whole map (its JSON form, `SCHEMA.md` §9) into an empty document (how imports work),
+//! or over a document's current content (how a version is restored). Ids and ranks are kept, so a
+//! map written and read back is the same map.
 
+use super::diff::{EntityKind, MapDiff, diff};
 use super::edit::EditError;
 use super::model::*;
 use std::collections::HashSet;
@@ -36,6 +38,12 @@ pub fn write(txn: &mut TransactionMut, map: &JourneyMap) -> Result<(), EditError
     for (k, v) in fields {
         meta.insert(txn, k, v);
     }
+    write_entities(txn, map);
+    Ok(())
+}
+
+/// Writes every entity of `map` (not its own fields), each replacing any entity with its id.
+fn write_entities(txn: &mut TransactionMut, map: &JourneyMap) {
     for p in &map.personas {
         let mut f = named(&p.name, &p.rank);
         text_fields(
@@ -146,7 +154,92 @@ pub fn write(txn: &mut TransactionMut, map: &JourneyMap) -> Result<(), EditError
         let key = format!("{}/{}", e.persona_id.as_deref().unwrap_or("*"), e.step_id);
         emotions.insert(txn, key, i64::from(e.score));
     }
-    Ok(())
+}
+
+/// Turns a document whose content is `current` into `target` with ordinary edits, touching only
+/// what differs: removed entities are deleted, added, moved or changed ones are written as they are
+/// in `target` (each replacing the entity as a whole), and map fields `target` lacks are cleared.
+/// Entities that did not change are left alone, so concurrent edits to them survive. Returns what
+/// changed.
+pub fn write_over(
+    txn: &mut TransactionMut,
+    current: &JourneyMap,
+    target: &JourneyMap,
+) -> Result<MapDiff, EditError> {
+    check_ids(target)?;
+    let changes = diff(current, target);
+    let touched: HashSet<(EntityKind, &str)> = changes
+        .added
+        .iter()
+        .map(|a| (a.kind, a.id.as_str()))
+        .chain(changes.moved.iter().map(|m| (m.kind, m.id.as_str())))
+        .chain(changes.changed.iter().map(|c| (c.kind, c.id.as_str())))
+        .collect();
+    for r in &changes.removed {
+        if let Some(root) = root_of(r.kind) {
+            txn.get_or_insert_map(root).remove(txn, &r.id);
+        }
+    }
+    let meta = txn.get_or_insert_map("meta");
+    for c in changes
+        .changed
+        .iter()
+        .filter(|c| c.kind == EntityKind::Meta)
+    {
+        for f in c.fields.iter().filter(|f| f.new.is_null()) {
+            meta.remove(txn, &f.field);
+        }
+    }
+    let keep = |kind: EntityKind, id: &str| touched.contains(&(kind, id));
+    let partial = JourneyMap {
+        schema_version: target.schema_version,
+        meta: target.meta.clone(),
+        personas: pick(&target.personas, |e| keep(EntityKind::Persona, &e.id)),
+        stages: pick(&target.stages, |e| keep(EntityKind::Stage, &e.id)),
+        steps: pick(&target.steps, |e| keep(EntityKind::Step, &e.id)),
+        lanes: pick(&target.lanes, |e| keep(EntityKind::Lane, &e.id)),
+        cards: pick(&target.cards, |e| keep(EntityKind::Card, &e.id)),
+        channels: pick(&target.channels, |e| keep(EntityKind::Channel, &e.id)),
+        touchpoints: pick(&target.touchpoints, |e| keep(EntityKind::Touchpoint, &e.id)),
+        metrics: pick(&target.metrics, |e| keep(EntityKind::Metric, &e.id)),
+        measurements: pick(&target.measurements, |e| {
+            keep(EntityKind::Measurement, &e.id)
+        }),
+        links: pick(&target.links, |e| keep(EntityKind::Link, &e.id)),
+        emotions: pick(&target.emotions, |e| {
+            let key = format!("{}/{}", e.persona_id.as_deref().unwrap_or("*"), e.step_id);
+            keep(EntityKind::Emotion, &key)
+        }),
+    };
+    if changes.changed.iter().any(|c| c.kind == EntityKind::Meta) {
+        write(txn, &partial)?;
+    } else {
+        // Rewriting unchanged map fields would only add noise to the update.
+        write_entities(txn, &partial);
+    }
+    Ok(changes)
+}
+
+fn pick<T: Clone>(items: &[T], keep: impl Fn(&T) -> bool) -> Vec<T> {
+    items.iter().filter(|e| keep(e)).cloned().collect()
+}
+
+/// The root map holding entities of `kind` (`None` for the map's own fields).
+fn root_of(kind: EntityKind) -> Option<&'static str> {
+    Some(match kind {
+        EntityKind::Meta => return None,
+        EntityKind::Persona => "personas",
+        EntityKind::Stage => "stages",
+        EntityKind::Step => "steps",
+        EntityKind::Lane => "lanes",
+        EntityKind::Card => "cards",
+        EntityKind::Channel => "channels",
+        EntityKind::Touchpoint => "touchpoints",
+        EntityKind::Metric => "metrics",
+        EntityKind::Measurement => "measurements",
+        EntityKind::Link => "links",
+        EntityKind::Emotion => "emotions",
+    })
 }
 
 fn named<'a>(name: &'a str, rank: &'a str) -> Vec<(&'static str, In)> {
