@@ -59,6 +59,12 @@ pub struct ServeArgs {
     #[arg(long, env = "WAYMARK_THREADS", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
 
+    /// Take an automatic version of a map once it has been quiet this long after an edit, e.g. 5m;
+    /// 0 turns automatic versions off. A version is only taken if the map changed since its newest
+    /// one.
+    #[arg(long, env = "WAYMARK_AUTO_VERSION_AFTER", default_value = "5m", value_parser = humantime::parse_duration)]
+    pub auto_version_after: Duration,
+
     /// Redis URL (redis://host:port/db) to run as one node of a cluster: edits and presence fan out
     /// to the other nodes through Redis pub/sub. Requires --database-url, so all nodes share one
     /// store.
@@ -98,6 +104,9 @@ pub struct Config {
     pub compact_after_updates: usize,
     /// ...or this many bytes.
     pub compact_after_bytes: usize,
+    /// Take an automatic version of a map once it has been quiet this long after an edit
+    /// (`None`: never).
+    pub auto_version_after: Option<Duration>,
     /// Redis to fan out through; `None` runs the node alone.
     pub redis_url: Option<String>,
     /// This node's name in cluster messages and logs.
@@ -117,6 +126,7 @@ impl Default for Config {
             ping_timeout: limits::PING_TIMEOUT,
             compact_after_updates: 1000,
             compact_after_bytes: 4 << 20,
+            auto_version_after: Some(Duration::from_secs(300)),
             redis_url: None,
             node_id: default_node_id(),
         }
@@ -131,6 +141,7 @@ impl From<&ServeArgs> for Config {
             unload_after: a.unload_after,
             shutdown_timeout: a.shutdown_timeout,
             redis_url: a.redis_url.clone(),
+            auto_version_after: (!a.auto_version_after.is_zero()).then_some(a.auto_version_after),
             ..Config::default()
         }
     }

@@ -172,6 +172,8 @@ struct Room {
     resync_due: bool,
     /// A resync asked for while the room was committing, done right after.
     resync_next: Option<&'static str>,
+    /// When to take an automatic version: set by this node's edits, pushed back by each new one.
+    auto_version_at: Option<Instant>,
 }
 
 pub async fn run(
@@ -286,6 +288,7 @@ impl Room {
             published: 0,
             resync_due: false,
             resync_next: None,
+            auto_version_at: None,
         })
     }
 
@@ -313,6 +316,10 @@ impl Room {
                         self.resync("retry").await;
                     }
                     self.flush().await
+                }
+                _ = sleep_until(self.auto_version_at) => {
+                    self.auto_version_in_background();
+                    Ok(())
                 }
                 _ = sleep_until(unload_at) => {
                     if self.try_unload(rx).await {
@@ -873,6 +880,9 @@ impl Room {
                     self.last_seq = seq;
                     self.log_updates += count;
                     self.log_bytes += bytes;
+                    if let Some(quiet) = self.shared.config.auto_version_after {
+                        self.auto_version_at = Some(Instant::now() + quiet);
+                    }
                     // Only now, durable, may the other nodes see them: see `cluster`.
                     for update in &batch {
                         self.publish(Kind::Update, update);
@@ -1049,12 +1059,60 @@ impl Room {
         }
     }
 
+    /// The state for an automatic version, and what to store it as.
+    fn auto_version(&mut self) -> (Vec<u8>, crate::store::NewVersion) {
+        self.auto_version_at = None;
+        let txn = self.doc.transact();
+        let state = txn.encode_state_as_update_v1(&StateVector::default());
+        let version = crate::store::NewVersion {
+            label: "Automatic".into(),
+            description: "Taken after a quiet period following edits".into(),
+            author: String::new(),
+            kind: crate::store::VersionKind::Auto,
+            state: Vec::new(),
+            state_vector: txn.state_vector().encode_v1(),
+            raw_size: 0,
+        };
+        (state, version)
+    }
+
+    /// Takes an automatic version without holding the room up: compressing and storing run as
+    /// their own task.
+    fn auto_version_in_background(&mut self) {
+        let (state, version) = self.auto_version();
+        let (shared, map) = (Arc::clone(&self.shared), self.map.clone());
+        self.shared.tracker.spawn(
+            async move {
+                match crate::versions::store_version(&shared, &map, state, version).await {
+                    Ok(Some(v)) => debug!(version = v.number, "took an automatic version"),
+                    Ok(None) => debug!("no automatic version: nothing changed since the last"),
+                    Err(e) => warn!(error = %e, "cannot take an automatic version"),
+                }
+            }
+            .in_current_span(),
+        );
+    }
+
+    /// Takes an automatic version that is due before the room goes away.
+    async fn auto_version_now(&mut self) {
+        if self.auto_version_at.is_none() {
+            return;
+        }
+        let (state, version) = self.auto_version();
+        if let Err(e) =
+            crate::versions::store_version(&self.shared, &self.map, state, version).await
+        {
+            warn!(error = %e, "cannot take an automatic version");
+        }
+    }
+
     /// Unloads the map if it is still unused; returns whether it did.
     async fn try_unload(&mut self, rx: &mut mpsc::Receiver<Command>) -> bool {
         if !self.subs.is_empty() {
             self.idle_since = None;
             return false;
         }
+        self.auto_version_now().await;
         if self.log_updates > 0 {
             self.compact().await;
         }
@@ -1098,8 +1156,11 @@ impl Room {
                 cmd => ok = ok && self.handle(cmd).await.is_ok(),
             }
         }
-        if ok && self.flush().await.is_ok() && self.log_updates > 0 {
-            self.compact().await;
+        if ok && self.flush().await.is_ok() {
+            self.auto_version_now().await;
+            if self.log_updates > 0 {
+                self.compact().await;
+            }
         }
     }
 }

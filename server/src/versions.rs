@@ -66,28 +66,39 @@ pub(crate) async fn take(
 ) -> ApiResult<Option<VersionInfo>> {
     let (state, state_vector) =
         Registry::request(shared, map, |reply| Command::State { reply }).await?;
-    let raw_size = state.len() as u64;
-    // Compressing a large map takes a while: keep it off the async workers.
-    let state =
-        tokio::task::spawn_blocking(move || miniz_oxide::deflate::compress_to_vec(&state, 6))
-            .await
-            .map_err(|e| {
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
-            })?;
     let version = NewVersion {
         label,
         description,
         author,
         kind,
-        state,
+        state: Vec::new(),
         state_vector,
-        raw_size,
+        raw_size: 0,
     };
-    shared
-        .store
-        .add_version(map, version, kind == VersionKind::Auto)
+    store_version(shared, map, state, version)
         .await
         .map_err(ApiError::storage)
+}
+
+/// Compresses a document's state into `version` and stores it. Automatic versions of a map that
+/// has not changed since its newest version are skipped (`None`).
+pub(crate) async fn store_version(
+    shared: &Shared,
+    map: &MapId,
+    state: Vec<u8>,
+    mut version: NewVersion,
+) -> Result<Option<VersionInfo>, crate::store::StoreError> {
+    version.raw_size = state.len() as u64;
+    // Compressing a large map takes a while: keep it off the async workers.
+    version.state =
+        tokio::task::spawn_blocking(move || miniz_oxide::deflate::compress_to_vec(&state, 6))
+            .await
+            .map_err(|e| crate::store::StoreError::Unavailable(e.to_string()))?;
+    let skip_if_unchanged = version.kind == VersionKind::Auto;
+    shared
+        .store
+        .add_version(map, version, skip_if_unchanged)
+        .await
 }
 
 async fn create_version(

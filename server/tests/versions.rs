@@ -345,3 +345,55 @@ async fn restoring_a_version_in_place_keeps_editors_connected_and_their_later_ed
     .await;
     assert_eq!(missing.status, 404, "{}", missing.body);
 }
+
+#[tokio::test]
+async fn automatic_versions_follow_a_quiet_period_after_edits() {
+    let server = TestServer::start_with(waymark_server::Config {
+        auto_version_after: Some(std::time::Duration::from_millis(200)),
+        ..waymark_server::Config::default()
+    })
+    .await;
+    create_map(&server, "auto").await;
+    let editor = server.connect("auto").await;
+    let versions = || async {
+        get_json(&server, "/api/v1/maps/auto/versions").await["versions"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let wait_for_count = |n: usize| async move {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let list = versions().await;
+            if list.len() >= n {
+                return list;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no automatic version {n} after edits: {list:?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    };
+    // Creating the map was itself an edit.
+    let first = wait_for_count(1).await;
+    assert_eq!(first[0]["kind"], "auto");
+    let lane = editor.map().map.lanes[0].id.clone();
+    let step = editor.map().map.steps[0].id.clone();
+    let card = editor.edit(|ed| {
+        ed.add_card(&lane, &step, "typed in a workshop", At::Last)
+            .unwrap()
+    });
+    let second = wait_for_count(2).await;
+    assert_eq!(second[0]["kind"], "auto");
+    assert_eq!(second[0]["number"], 2);
+    let v2 = get_json(&server, "/api/v1/maps/auto/versions/2").await;
+    assert!(
+        v2["map"]["cards"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == card.as_str()),
+        "the automatic version holds the edit"
+    );
+}
