@@ -158,8 +158,8 @@ struct Room {
     /// The SyncStep2 answering an empty state vector (what every new client sends), shared by all
     /// joiners until the document changes: a crowd joining a large map costs one copy, not one each.
     full_sync: Option<Bytes>,
-    /// Title and kind last recorded for listings.
-    summary: Option<(String, String)>,
+    /// Title, kind and review due date last recorded for listings.
+    summary: Option<(String, String, Option<String>)>,
     /// Set once the map is deleted: the room then goes away.
     deleted: bool,
     /// A background compaction is under way.
@@ -978,11 +978,12 @@ impl Room {
         }
     }
 
-    /// Keeps the store's listing (title, kind) in step with the document, writing only changes.
+    /// Keeps the store's listing (title, kind, review due date) in step with the document,
+    /// writing only changes.
     async fn record_summary(&mut self) {
         let current = {
             let meta = waymark_protocol::schema::read_meta(&self.doc.transact());
-            (meta.title, meta.kind)
+            (meta.title, meta.kind, meta.review_due)
         };
         if self.summary.as_ref() == Some(&current) {
             return;
@@ -990,7 +991,7 @@ impl Room {
         match self
             .shared
             .store
-            .set_summary(&self.map, &current.0, &current.1)
+            .set_summary(&self.map, &current.0, &current.1, current.2.as_deref())
             .await
         {
             Ok(()) => self.summary = Some(current),

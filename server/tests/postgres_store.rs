@@ -401,12 +401,12 @@ async fn maps_are_listed_summarised_and_deleted() {
     store.append(&b, vec![b1.clone()]).await.unwrap();
     store.append(&a, vec![a2.clone()]).await.unwrap();
     store
-        .set_summary(&a, "Checkout", "journey-map")
+        .set_summary(&a, "Checkout", "journey-map", Some("2027-01-31"))
         .await
         .unwrap();
     // A summary for a map with nothing stored creates nothing.
     store
-        .set_summary(&map("ghost"), "Ghost", "journey-map")
+        .set_summary(&map("ghost"), "Ghost", "journey-map", None)
         .await
         .unwrap();
     assert!(!store.exists(&map("ghost")).await.unwrap());
@@ -422,6 +422,10 @@ async fn maps_are_listed_summarised_and_deleted() {
     assert_eq!(
         (beta.title.as_str(), beta.kind.as_str(), beta.size),
         ("", "", b1.len() as u64)
+    );
+    assert_eq!(
+        (alpha.review_due.as_deref(), beta.review_due.as_deref()),
+        (Some("2027-01-31"), None)
     );
     assert!(beta.updated_at > 0);
     assert!(
@@ -654,6 +658,28 @@ async fn versions_are_numbered_once_across_nodes_and_go_with_their_map() {
         None
     );
     assert!(a.version(&m, 99).await.unwrap().is_none());
+    // Reviews change compare-and-set: of two nodes recording over the same state, one wins.
+    assert_eq!(
+        a.set_review(&m, 1, None, r#"{"r":"a"}"#.into())
+            .await
+            .unwrap(),
+        Some(true)
+    );
+    assert_eq!(
+        b.set_review(&m, 1, None, r#"{"r":"b"}"#.into())
+            .await
+            .unwrap(),
+        Some(false)
+    );
+    assert_eq!(
+        b.set_review(&m, 1, Some(r#"{"r":"a"}"#.into()), r#"{"r":"b"}"#.into())
+            .await
+            .unwrap(),
+        Some(true)
+    );
+    assert_eq!(b.set_review(&m, 99, None, "{}".into()).await.unwrap(), None);
+    let v1 = a.versions(&m).await.unwrap().pop().unwrap();
+    assert_eq!(v1.review, Some(serde_json::json!({"r": "b"})));
     assert!(a.delete(&m).await.unwrap());
     assert!(b.versions(&m).await.unwrap().is_empty());
     for s in [a, b] {

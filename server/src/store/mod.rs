@@ -51,6 +51,9 @@ pub struct MapInfo {
     pub updated_at: i64,
     /// Bytes stored for the map (snapshot and update log).
     pub size: u64,
+    /// When the map is next due for review (`meta.reviewDue`, a date), if set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review_due: Option<String>,
 }
 
 /// Why a version of a map was taken.
@@ -114,6 +117,9 @@ pub struct VersionInfo {
     pub size: u64,
     /// Bytes of the uncompressed state.
     pub raw_size: u64,
+    /// The version's review, once it was submitted for one (see the API's review endpoints).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review: Option<serde_json::Value>,
 }
 
 #[async_trait]
@@ -132,8 +138,14 @@ pub trait Store: Send + Sync + 'static {
     async fn compact(&self, map: &MapId, snapshot: Vec<u8>, through: Seq)
     -> Result<(), StoreError>;
 
-    /// Records a map's title and kind, for listings.
-    async fn set_summary(&self, map: &MapId, title: &str, kind: &str) -> Result<(), StoreError>;
+    /// Records a map's title, kind and review due date, for listings.
+    async fn set_summary(
+        &self,
+        map: &MapId,
+        title: &str,
+        kind: &str,
+        review_due: Option<&str>,
+    ) -> Result<(), StoreError>;
 
     /// Deletes everything stored for a map, its versions included; returns whether there was
     /// anything.
@@ -153,6 +165,16 @@ pub trait Store: Send + Sync + 'static {
         version: NewVersion,
         skip_if_unchanged: bool,
     ) -> Result<Option<VersionInfo>, StoreError>;
+
+    /// Replaces a version's review (JSON) if it is still `expected` (`None`: no review yet);
+    /// returns whether it did, or `None` if there is no such version.
+    async fn set_review(
+        &self,
+        map: &MapId,
+        number: i64,
+        expected: Option<String>,
+        review: String,
+    ) -> Result<Option<bool>, StoreError>;
 
     /// A map's versions, newest first.
     async fn versions(&self, map: &MapId) -> Result<Vec<VersionInfo>, StoreError>;

@@ -191,7 +191,7 @@ impl PostgresStore {
 }
 
 const VERSION_COLUMNS: &str =
-    "number, label, description, author, kind, created_at, octet_length(state), raw_size";
+    "number, label, description, author, kind, created_at, octet_length(state), raw_size, review";
 
 fn version_info(row: &tokio_postgres::Row) -> Result<VersionInfo, Failure> {
     let kind: String = row.try_get(4)?;
@@ -204,6 +204,9 @@ fn version_info(row: &tokio_postgres::Row) -> Result<VersionInfo, Failure> {
         created_at: row.try_get(5)?,
         size: row.try_get::<_, i32>(6)?.max(0) as u64,
         raw_size: row.try_get::<_, i64>(7)?.max(0) as u64,
+        review: row
+            .try_get::<_, Option<String>>(8)?
+            .and_then(|j| serde_json::from_str(&j).ok()),
     })
 }
 
@@ -529,7 +532,13 @@ impl Store for PostgresStore {
         .await
     }
 
-    async fn set_summary(&self, map: &MapId, title: &str, kind: &str) -> Result<(), StoreError> {
+    async fn set_summary(
+        &self,
+        map: &MapId,
+        title: &str,
+        kind: &str,
+        review_due: Option<&str>,
+    ) -> Result<(), StoreError> {
         self.run(
             || format!("cannot record the summary of map {map}"),
             async {
@@ -537,8 +546,9 @@ impl Store for PostgresStore {
                 // Like the SQLite store: a map that has no row (nothing stored) gets no summary.
                 client
                     .execute(
-                        "UPDATE waymark_maps SET title = $2, kind = $3 WHERE map_id = $1",
-                        &[&map.as_str(), &title, &kind],
+                        "UPDATE waymark_maps SET title = $2, kind = $3, review_due = $4
+                         WHERE map_id = $1",
+                        &[&map.as_str(), &title, &kind, &review_due],
                     )
                     .await?;
                 Ok(())
@@ -567,7 +577,7 @@ impl Store for PostgresStore {
             let client = self.client().await?;
             let stmt = client
                 .prepare_cached(
-                    "SELECT map_id, title, kind, updated_at, size FROM waymark_maps
+                    "SELECT map_id, title, kind, updated_at, size, review_due FROM waymark_maps
                      ORDER BY updated_at DESC, map_id",
                 )
                 .await?;
@@ -579,6 +589,7 @@ impl Store for PostgresStore {
                     kind: row.try_get(2)?,
                     updated_at: row.try_get(3)?,
                     size: u64::try_from(row.try_get::<_, i64>(4)?).unwrap_or(0),
+                    review_due: row.try_get(5)?,
                 });
             }
             Ok(maps)
@@ -665,8 +676,44 @@ impl Store for PostgresStore {
                 created_at,
                 size: v.state.len() as u64,
                 raw_size: v.raw_size,
+                review: None,
             }))
         })
+        .await
+    }
+
+    async fn set_review(
+        &self,
+        map: &MapId,
+        number: i64,
+        expected: Option<String>,
+        review: String,
+    ) -> Result<Option<bool>, StoreError> {
+        self.run(
+            || format!("cannot record the review of version {number} of map {map}"),
+            async {
+                let client = self.client().await?;
+                // Compare-and-set in one statement: two nodes recording decisions at once cannot
+                // overwrite each other's.
+                let updated = client
+                    .execute(
+                        "UPDATE waymark_versions SET review = $4
+                     WHERE map_id = $1 AND number = $2 AND review IS NOT DISTINCT FROM $3",
+                        &[&map.as_str(), &number, &expected, &review],
+                    )
+                    .await?;
+                if updated > 0 {
+                    return Ok(Some(true));
+                }
+                let exists = client
+                    .query_opt(
+                        "SELECT 1 FROM waymark_versions WHERE map_id = $1 AND number = $2",
+                        &[&map.as_str(), &number],
+                    )
+                    .await?;
+                Ok(exists.map(|_| false))
+            },
+        )
         .await
     }
 
@@ -706,7 +753,7 @@ impl Store for PostgresStore {
                     )
                     .await?;
                 match row {
-                    Some(row) => Ok(Some((version_info(&row)?, row.try_get(8)?))),
+                    Some(row) => Ok(Some((version_info(&row)?, row.try_get(9)?))),
                     None => Ok(None),
                 }
             },

@@ -31,7 +31,7 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 /// Most appends committed in one transaction.
 const MAX_GROUP: usize = 1024;
 
-/// Version 2 added `versions`; a version-1 database is upgraded in place (the table is created).
+/// Version 2 added `versions` and `maps.review_due`; a version-1 database is upgraded in place.
 const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
@@ -53,7 +53,8 @@ CREATE TABLE IF NOT EXISTS maps (
     title      TEXT NOT NULL DEFAULT '',
     kind       TEXT NOT NULL DEFAULT '',
     updated_at INTEGER NOT NULL,
-    size       INTEGER NOT NULL DEFAULT 0
+    size       INTEGER NOT NULL DEFAULT 0,
+    review_due TEXT
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS versions (
     map_id       TEXT NOT NULL,
@@ -66,6 +67,7 @@ CREATE TABLE IF NOT EXISTS versions (
     state        BLOB NOT NULL,
     state_vector BLOB NOT NULL,
     raw_size     INTEGER NOT NULL,
+    review       TEXT,
     PRIMARY KEY (map_id, number)
 ) WITHOUT ROWID;
 INSERT OR IGNORE INTO maps (map_id, updated_at)
@@ -76,7 +78,8 @@ type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
 enum Request {
     Append(MapId, Vec<Bytes>, Reply<Seq>),
-    Summary(MapId, String, String, Reply<()>),
+    Summary(MapId, String, String, Option<String>, Reply<()>),
+    Review(MapId, i64, Option<String>, String, Reply<Option<bool>>),
     Delete(MapId, Reply<bool>),
     Compact(MapId, Vec<u8>, Seq, Reply<()>),
     AddVersion(MapId, NewVersion, bool, Reply<Option<VersionInfo>>),
@@ -159,7 +162,7 @@ fn now_millis() -> i64 {
 }
 
 const VERSION_COLUMNS: &str =
-    "number, label, description, author, kind, created_at, length(state), raw_size";
+    "number, label, description, author, kind, created_at, length(state), raw_size, review";
 
 fn version_info(r: &rusqlite::Row<'_>) -> rusqlite::Result<VersionInfo> {
     let kind: String = r.get(4)?;
@@ -172,6 +175,9 @@ fn version_info(r: &rusqlite::Row<'_>) -> rusqlite::Result<VersionInfo> {
         created_at: r.get(5)?,
         size: r.get::<_, i64>(6)?.max(0) as u64,
         raw_size: r.get::<_, i64>(7)?.max(0) as u64,
+        review: r
+            .get::<_, Option<String>>(8)?
+            .and_then(|j| serde_json::from_str(&j).ok()),
     })
 }
 
@@ -202,8 +208,20 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
             .map_err(unavailable)?;
         }
         Some(SCHEMA_VERSION) => {}
-        // The schema above has just created what version 2 added.
+        // The schema above has just created the table version 2 added; the column is added here.
         Some(1) => {
+            // Checked first, so an upgrade interrupted before recording the version can be rerun.
+            let has_column: bool = conn
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM pragma_table_info('maps') WHERE name = 'review_due')",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(unavailable)?;
+            if !has_column {
+                conn.execute_batch("ALTER TABLE maps ADD COLUMN review_due TEXT")
+                    .map_err(unavailable)?;
+            }
             conn.execute("UPDATE schema_version SET version = ?1", [SCHEMA_VERSION])
                 .map_err(unavailable)?;
         }
@@ -316,8 +334,11 @@ impl Writer {
                 Request::Compact(map, snapshot, through, reply) => {
                     let _ = reply.send(self.compact(&map, &snapshot, through));
                 }
-                Request::Summary(map, title, kind, reply) => {
-                    let _ = reply.send(self.summary(&map, &title, &kind));
+                Request::Review(map, number, expected, review, reply) => {
+                    let _ = reply.send(self.review(&map, number, expected, &review));
+                }
+                Request::Summary(map, title, kind, due, reply) => {
+                    let _ = reply.send(self.summary(&map, &title, &kind, due.as_deref()));
                 }
                 Request::Delete(map, reply) => {
                     let _ = reply.send(self.delete(&map));
@@ -413,14 +434,51 @@ impl Writer {
         tx.commit().map_err(unavailable)
     }
 
-    fn summary(&mut self, map: &MapId, title: &str, kind: &str) -> Result<(), StoreError> {
+    fn summary(
+        &mut self,
+        map: &MapId,
+        title: &str,
+        kind: &str,
+        review_due: Option<&str>,
+    ) -> Result<(), StoreError> {
         self.conn
             .execute(
-                "UPDATE maps SET title = ?2, kind = ?3 WHERE map_id = ?1",
-                params![map.as_str(), title, kind],
+                "UPDATE maps SET title = ?2, kind = ?3, review_due = ?4 WHERE map_id = ?1",
+                params![map.as_str(), title, kind, review_due],
             )
             .map(drop)
             .map_err(unavailable)
+    }
+
+    fn review(
+        &mut self,
+        map: &MapId,
+        number: i64,
+        expected: Option<String>,
+        review: &str,
+    ) -> Result<Option<bool>, StoreError> {
+        let tx = self.conn.transaction().map_err(unavailable)?;
+        let current: Option<Option<String>> = tx
+            .query_row(
+                "SELECT review FROM versions WHERE map_id = ?1 AND number = ?2",
+                params![map.as_str(), number],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(unavailable)?;
+        let Some(current) = current else {
+            return Ok(None);
+        };
+        if current != expected {
+            return Ok(Some(false));
+        }
+        tx.execute(
+            "UPDATE versions SET review = ?3 WHERE map_id = ?1 AND number = ?2",
+            params![map.as_str(), number, review],
+        )
+        .map_err(unavailable)?;
+        tx.commit().map_err(unavailable)?;
+        Ok(Some(true))
     }
 
     fn delete(&mut self, map: &MapId) -> Result<bool, StoreError> {
@@ -468,6 +526,7 @@ impl Writer {
             created_at: now_millis(),
             size: v.state.len() as u64,
             raw_size: v.raw_size,
+            review: None,
         };
         tx.execute(
             "INSERT INTO versions (map_id, number, label, description, author, kind, created_at,
@@ -535,6 +594,17 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn set_review(
+        &self,
+        map: &MapId,
+        number: i64,
+        expected: Option<String>,
+        review: String,
+    ) -> Result<Option<bool>, StoreError> {
+        self.call(|r| Request::Review(map.clone(), number, expected, review, r))
+            .await
+    }
+
     async fn versions(&self, map: &MapId) -> Result<Vec<VersionInfo>, StoreError> {
         let map = map.clone();
         self.read(move |conn| {
@@ -563,7 +633,7 @@ impl Store for SqliteStore {
                     "SELECT {VERSION_COLUMNS}, state FROM versions WHERE map_id = ?1 AND number = ?2"
                 ),
                 params![map.as_str(), number],
-                |r| Ok((version_info(r)?, r.get(8)?)),
+                |r| Ok((version_info(r)?, r.get(9)?)),
             )
             .optional()
             .map_err(unavailable)
@@ -571,9 +641,23 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn set_summary(&self, map: &MapId, title: &str, kind: &str) -> Result<(), StoreError> {
-        self.call(|r| Request::Summary(map.clone(), title.to_owned(), kind.to_owned(), r))
-            .await
+    async fn set_summary(
+        &self,
+        map: &MapId,
+        title: &str,
+        kind: &str,
+        review_due: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.call(|r| {
+            Request::Summary(
+                map.clone(),
+                title.to_owned(),
+                kind.to_owned(),
+                review_due.map(str::to_owned),
+                r,
+            )
+        })
+        .await
     }
 
     async fn delete(&self, map: &MapId) -> Result<bool, StoreError> {
@@ -584,7 +668,8 @@ impl Store for SqliteStore {
         self.read(|conn| {
             let mut stmt = conn
                 .prepare_cached(
-                    "SELECT map_id, title, kind, updated_at, size FROM maps ORDER BY updated_at DESC, map_id",
+                    "SELECT map_id, title, kind, updated_at, size, review_due FROM maps
+                     ORDER BY updated_at DESC, map_id",
                 )
                 .map_err(unavailable)?;
             let rows = stmt
@@ -595,6 +680,7 @@ impl Store for SqliteStore {
                         kind: r.get(2)?,
                         updated_at: r.get(3)?,
                         size: r.get::<_, i64>(4)?.max(0) as u64,
+                        review_due: r.get(5)?,
                     })
                 })
                 .map_err(unavailable)?;
@@ -697,7 +783,7 @@ mod tests {
             .await
             .unwrap();
         store
-            .set_summary(&a, "Checkout", "journey-map")
+            .set_summary(&a, "Checkout", "journey-map", None)
             .await
             .unwrap();
         let list = store.list().await.unwrap();
@@ -758,6 +844,29 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!((v1.number, v1.size, v1.raw_size), (1, 10, 100));
+        // A review is replaced only if it is still what the caller last saw.
+        assert_eq!(
+            store
+                .set_review(&m, 1, None, "{\"a\":1}".into())
+                .await
+                .unwrap(),
+            Some(true)
+        );
+        assert_eq!(
+            store
+                .set_review(&m, 1, None, "{\"a\":2}".into())
+                .await
+                .unwrap(),
+            Some(false)
+        );
+        assert_eq!(
+            store.set_review(&m, 9, None, "{}".into()).await.unwrap(),
+            None
+        );
+        let v1 = VersionInfo {
+            review: Some(serde_json::json!({"a": 1})),
+            ..v1
+        };
         // An automatic version of an unchanged map is skipped; a changed one is numbered on.
         let auto = NewVersion {
             kind: VersionKind::Auto,
@@ -803,8 +912,11 @@ mod tests {
         }
         // What a database written before versions existed looks like.
         let conn = Connection::open(tmp.path().join(DB_FILE)).unwrap();
-        conn.execute_batch("DROP TABLE versions; UPDATE schema_version SET version = 1;")
-            .unwrap();
+        conn.execute_batch(
+            "DROP TABLE versions; ALTER TABLE maps DROP COLUMN review_due;
+             UPDATE schema_version SET version = 1;",
+        )
+        .unwrap();
         drop(conn);
         let store = SqliteStore::open(tmp.path()).unwrap();
         assert_eq!(

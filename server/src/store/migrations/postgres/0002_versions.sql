@@ -1,4 +1,4 @@
--- Named, immutable versions of a map: its whole state, DEFLATE-compressed, numbered per map from 1.
+-- Named, immutable versions of a map (their review aside): its whole state, DEFLATE-compressed, numbered per map from 1.
 -- They go with the map (ON DELETE CASCADE). Numbers are assigned while holding the map row's lock.
 CREATE TABLE waymark_versions (
     map_id       text COLLATE "C" NOT NULL REFERENCES waymark_maps (map_id) ON DELETE CASCADE,
@@ -12,5 +12,10 @@ CREATE TABLE waymark_versions (
     state        bytea NOT NULL,
     state_vector bytea NOT NULL,
     raw_size     bigint NOT NULL,
+    -- The review (JSON), once the version was submitted for one; changed compare-and-set.
+    review       text NULL,
     PRIMARY KEY (map_id, number)
 );
+
+-- When the map is next due for review (meta.reviewDue), for the list of maps.
+ALTER TABLE waymark_maps ADD COLUMN review_due text NULL;
