@@ -44,8 +44,10 @@ pub mod paths {
     pub const VERSION: &str = "/maps/{id}/versions/{number}";
     pub const VERSION_EXPORT: &str = "/maps/{id}/versions/{number}/export/{format}";
     pub const VERSION_RESTORE: &str = "/maps/{id}/versions/{number}/restore";
+    pub const REVIEW: &str = "/maps/{id}/versions/{number}/review";
+    pub const DECISIONS: &str = "/maps/{id}/versions/{number}/review/decisions";
     pub const COMPARE: &str = "/maps/{id}/compare";
-    pub const ALL: [&str; 12] = [
+    pub const ALL: [&str; 14] = [
         OPENAPI,
         TEMPLATES,
         MAPS,
@@ -57,6 +59,8 @@ pub mod paths {
         VERSION,
         VERSION_EXPORT,
         VERSION_RESTORE,
+        REVIEW,
+        DECISIONS,
         COMPARE,
     ];
 }
@@ -179,6 +183,20 @@ async fn list_templates() -> Json<serde_json::Value> {
 
 async fn list_maps(State(shared): State<Arc<Shared>>) -> ApiResult<Json<serde_json::Value>> {
     let maps = shared.store.list().await.map_err(ApiError::storage)?;
+    let today = crate::review::today();
+    let maps: Vec<serde_json::Value> = maps
+        .into_iter()
+        .map(|m| {
+            // Dates written YYYY-MM-DD compare as text; anything else is never overdue.
+            let overdue = m
+                .review_due
+                .as_deref()
+                .is_some_and(|due| crate::review::is_date(due) && due < today.as_str());
+            let mut v = serde_json::to_value(m).unwrap_or_default();
+            v["reviewOverdue"] = overdue.into();
+            v
+        })
+        .collect();
     Ok(Json(json!({ "maps": maps })))
 }
 

@@ -12,6 +12,7 @@ pub mod metrics;
 mod openapi;
 mod outlet;
 mod registry;
+mod review;
 mod room;
 mod routes;
 mod state;

@@ -82,7 +82,10 @@ pub fn document() -> Value {
         "get": { "summary": "Every map, most recently changed first", "operationId": "listMaps",
                  "responses": {
                      "200": json_body("Maps", json!({ "type": "object", "properties": {
-                         "maps": { "type": "array", "items": { "$ref": "#/components/schemas/MapInfo" } } } })),
+                         "maps": { "type": "array", "items": { "allOf": [
+                             { "$ref": "#/components/schemas/MapInfo" },
+                             { "type": "object", "required": ["reviewOverdue"], "properties": {
+                                 "reviewOverdue": { "type": "boolean", "description": "The map's reviewDue date has passed" } } }] } } } })),
                      "503": error("Storage is unavailable") } },
         "post": { "summary": "Create a map, blank or from a template", "operationId": "createMap",
                   "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/CreateMap" } } } },
@@ -141,7 +144,9 @@ pub fn document() -> Value {
                  "responses": {
                      "200": json_body("The versions", json!({ "type": "object", "required": ["id", "versions"], "properties": {
                          "id": { "type": "string" },
-                         "versions": { "type": "array", "items": { "$ref": "#/components/schemas/VersionInfo" } } } })),
+                         "versions": { "type": "array", "items": { "$ref": "#/components/schemas/VersionInfo" } },
+                         "lastApproved": { "type": ["integer", "null"], "description": "The newest approved version" },
+                         "changedSinceApproved": { "type": ["boolean", "null"], "description": "Whether the map differs from the newest approved version" } } })),
                      "400": error("invalid_map_id"),
                      "404": error("map_not_found") } },
         "post": { "summary": "Take a version of the map as it is now", "operationId": "createVersion",
@@ -187,6 +192,36 @@ pub fn document() -> Value {
                       "400": error("invalid_body, invalid_version or invalid_map_id"),
                       "404": error("map_not_found or version_not_found"),
                       "409": error("cannot_restore") } }
+    }));
+    let version_params = json!([id_param(), { "name": "number", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 1 } }]);
+    let review_answer = json!({ "type": "object", "required": ["id", "version", "review"], "properties": {
+        "id": { "type": "string" }, "version": { "type": "integer" },
+        "review": { "$ref": "#/components/schemas/Review" } } });
+    paths_obj.insert(v1(paths::REVIEW), json!({
+        "parameters": version_params.clone(),
+        "post": { "summary": "Submit a version for review to named reviewers", "operationId": "submitReview",
+                  "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "required": ["reviewers"], "properties": {
+                      "reviewers": { "type": "array", "items": { "type": "string" }, "minItems": 1, "maxItems": 50 },
+                      "due": { "type": "string", "format": "date" },
+                      "submittedBy": { "type": "string" } } } } } },
+                  "responses": {
+                      "201": json_body("Submitted", review_answer.clone()),
+                      "400": error("invalid_reviewers, invalid_due, invalid_body, invalid_version or invalid_map_id"),
+                      "404": error("map_not_found or version_not_found"),
+                      "409": error("already_submitted") } }
+    }));
+    paths_obj.insert(v1(paths::DECISIONS), json!({
+        "parameters": version_params,
+        "post": { "summary": "A reviewer approves the version or requests changes", "operationId": "decideReview",
+                  "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "required": ["reviewer", "verdict"], "properties": {
+                      "reviewer": { "type": "string" },
+                      "verdict": { "type": "string", "enum": ["approved", "changes-requested"] },
+                      "comment": { "type": "string" } } } } } },
+                  "responses": {
+                      "200": json_body("Recorded", review_answer),
+                      "400": error("invalid_body, invalid_version or invalid_map_id"),
+                      "404": error("map_not_found or version_not_found"),
+                      "409": error("not_in_review, review_closed, not_a_reviewer or already_decided: the message says why") } }
     }));
     paths_obj.insert(v1(paths::COMPARE), json!({
         "parameters": [id_param(),
@@ -236,6 +271,7 @@ pub fn document() -> Value {
         ("Insights", schema::<Insights>(&mut defs)),
         ("VersionInfo", schema::<VersionInfo>(&mut defs)),
         ("MapDiff", schema::<MapDiff>(&mut defs)),
+        ("Review", schema::<crate::review::Review>(&mut defs)),
     ];
     let schemas = doc["components"]["schemas"]
         .as_object_mut()

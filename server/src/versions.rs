@@ -43,6 +43,14 @@ pub fn router() -> Router<Arc<Shared>> {
             axum::routing::post(restore_version),
         )
         .route(api::paths::COMPARE, get(compare))
+        .route(
+            api::paths::REVIEW,
+            axum::routing::post(crate::review::submit),
+        )
+        .route(
+            api::paths::DECISIONS,
+            axum::routing::post(crate::review::decide),
+        )
 }
 
 #[derive(Debug, Deserialize)]
@@ -156,10 +164,30 @@ async fn list_versions(
         .versions(&id)
         .await
         .map_err(ApiError::storage)?;
-    Ok(Json(json!({ "id": id.as_str(), "versions": versions })))
+    // Whether the map has moved on since the newest approved version.
+    let approved = versions.iter().find(|v| {
+        crate::review::review_of(v).is_some_and(|r| r.state == crate::review::ReviewState::Approved)
+    });
+    let (last_approved, changed_since) = match approved {
+        Some(v) => {
+            let (_, then) = load_version(&shared, &id, v.number).await?;
+            let now = Registry::request(&shared, &id, |reply| Command::Read { reply }).await?;
+            (
+                Some(v.number),
+                Some(!schema::diff(&then.map, &now.map).is_empty()),
+            )
+        }
+        None => (None, None),
+    };
+    Ok(Json(json!({
+        "id": id.as_str(),
+        "versions": versions,
+        "lastApproved": last_approved,
+        "changedSinceApproved": changed_since,
+    })))
 }
 
-fn parse_number(raw: &str) -> ApiResult<i64> {
+pub(crate) fn parse_number(raw: &str) -> ApiResult<i64> {
     raw.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
         ApiError::bad_request(
             "invalid_version",

@@ -397,3 +397,186 @@ async fn automatic_versions_follow_a_quiet_period_after_edits() {
         "the automatic version holds the edit"
     );
 }
+
+async fn post(server: &TestServer, path: &str, body: &str) -> (u16, Value) {
+    let res = http("POST", &server.http(path), Some(body)).await;
+    let status = res.status;
+    (status, res.json())
+}
+
+#[tokio::test]
+async fn review_cycles_follow_the_decisions_and_refuse_what_makes_no_sense() {
+    let server = TestServer::start().await;
+    create_map(&server, "cycle").await;
+    take(&server, "cycle", r#"{"label":"For review"}"#).await;
+    let base = "/api/v1/maps/cycle/versions";
+
+    let (status, body) = post(
+        &server,
+        &format!("{base}/1/review"),
+        r#"{"reviewers":["Ana","Ben"],"due":"2026-12-01","submittedBy":"Cy"}"#,
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["review"]["state"], "in-review");
+    assert_eq!(body["review"]["due"], "2026-12-01");
+
+    // Refused transitions say why.
+    let refusals = [
+        (
+            format!("{base}/1/review"),
+            r#"{"reviewers":["Ana"]}"#,
+            409,
+            "already_submitted",
+        ),
+        (
+            format!("{base}/1/review/decisions"),
+            r#"{"reviewer":"Zed","verdict":"approved"}"#,
+            409,
+            "not_a_reviewer",
+        ),
+        (
+            format!("{base}/1/review"),
+            r#"{"reviewers":[]}"#,
+            400,
+            "invalid_reviewers",
+        ),
+        (
+            format!("{base}/1/review"),
+            r#"{"reviewers":["Ana","Ana"]}"#,
+            400,
+            "invalid_reviewers",
+        ),
+        (
+            format!("{base}/1/review"),
+            r#"{"reviewers":["Ana"],"due":"soon"}"#,
+            400,
+            "invalid_due",
+        ),
+        (
+            format!("{base}/1/review/decisions"),
+            r#"{"reviewer":"Ana","verdict":"maybe"}"#,
+            400,
+            "invalid_body",
+        ),
+        (
+            format!("{base}/9/review/decisions"),
+            r#"{"reviewer":"Ana","verdict":"approved"}"#,
+            404,
+            "version_not_found",
+        ),
+    ];
+    for (path, body, status, code) in &refusals {
+        let (got, answer) = post(&server, path, body).await;
+        assert_eq!(
+            (got, answer["error"].as_str().unwrap()),
+            (*status, *code),
+            "{path} {body}: {answer}"
+        );
+        assert!(!answer["message"].as_str().unwrap().is_empty());
+    }
+
+    let decide = |who: &'static str, verdict: &'static str| {
+        let server = &server;
+        async move {
+            post(
+                server,
+                "/api/v1/maps/cycle/versions/1/review/decisions",
+                &format!(r#"{{"reviewer":"{who}","verdict":"{verdict}","comment":"ok"}}"#),
+            )
+            .await
+        }
+    };
+    let (status, body) = decide("Ana", "approved").await;
+    assert_eq!(
+        (status, body["review"]["state"].as_str()),
+        (200, Some("in-review"))
+    );
+    let (status, body) = decide("Ana", "approved").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (409, Some("already_decided"))
+    );
+    let (status, body) = decide("Ben", "approved").await;
+    assert_eq!(
+        (status, body["review"]["state"].as_str()),
+        (200, Some("approved"))
+    );
+    let (status, body) = decide("Ben", "changes-requested").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (409, Some("review_closed"))
+    );
+
+    // The map knows its newest approved version, and whether it has moved on since.
+    let list = get_json(&server, base).await;
+    assert_eq!(list["lastApproved"], 1);
+    assert_eq!(list["changedSinceApproved"], false);
+    assert_eq!(list["versions"][0]["review"]["state"], "approved");
+    let editor = server.connect("cycle").await;
+    editor.edit(|ed| ed.set_meta("reviewDue", Some("2020-01-31")));
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let list = get_json(&server, base).await;
+        if list["changedSinceApproved"] == true {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{list}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // A review due date in the past flags the map in the list of maps.
+    let overdue = |list: &Value| {
+        list["maps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == "cycle")
+            .map(|m| (m["reviewDue"].clone(), m["reviewOverdue"].clone()))
+    };
+    let maps = get_json(&server, "/api/v1/maps").await;
+    assert_eq!(
+        overdue(&maps),
+        Some((Value::from("2020-01-31"), Value::from(true)))
+    );
+    editor.edit(|ed| ed.set_meta("reviewDue", Some("2999-01-01")));
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let maps = get_json(&server, "/api/v1/maps").await;
+        if overdue(&maps) == Some((Value::from("2999-01-01"), Value::from(false))) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{maps}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+
+    // Changes requested by one reviewer end that version's review.
+    take(&server, "cycle", r#"{"label":"Second round"}"#).await;
+    let (status, _) = post(
+        &server,
+        &format!("{base}/2/review/decisions"),
+        r#"{"reviewer":"Ana","verdict":"approved"}"#,
+    )
+    .await;
+    assert_eq!(status, 409, "not submitted yet");
+    post(
+        &server,
+        &format!("{base}/2/review"),
+        r#"{"reviewers":["Ana","Ben"]}"#,
+    )
+    .await;
+    let (status, body) = post(
+        &server,
+        &format!("{base}/2/review/decisions"),
+        r#"{"reviewer":"Ben","verdict":"changes-requested","comment":"Pain points lack evidence"}"#,
+    )
+    .await;
+    assert_eq!(
+        (status, body["review"]["state"].as_str()),
+        (200, Some("changes-requested"))
+    );
+    assert_eq!(
+        body["review"]["decisions"][0]["comment"],
+        "Pain points lack evidence"
+    );
+    assert_eq!(get_json(&server, base).await["lastApproved"], 1);
+}
