@@ -64,6 +64,8 @@ struct State {
     connected: bool,
     frames: Vec<Bytes>,
     undecodable: Vec<Bytes>,
+    /// JSON of each event received (the `events` extension).
+    events: Vec<String>,
     extensions: Option<Vec<String>>,
     updates_received: u64,
 }
@@ -241,6 +243,11 @@ impl MapClient {
     }
 
     /// Frames received that are not valid y-websocket messages.
+    /// Events received so far, as JSON (connect with `?ext=events` to get them).
+    pub fn events(&self) -> Vec<String> {
+        self.inner.state().events.clone()
+    }
+
     pub fn undecodable(&self) -> Vec<Bytes> {
         self.inner.state().undecodable.clone()
     }
@@ -430,6 +437,13 @@ fn handle(inner: &Inner, frame: Bytes) {
         }) => {
             inner.state().extensions = ext::decode_accepted(&frame);
         }
+        Ok(Message::Extension {
+            tag: ext::MSG_EVENT,
+            ..
+        }) => match ext::decode_event(&frame) {
+            Some(json) => inner.state().events.push(json),
+            None => inner.state().undecodable.push(frame),
+        },
         Ok(Message::Extension { .. }) | Err(_) => inner.state().undecodable.push(frame),
     }
     inner.bump();

@@ -15,9 +15,14 @@ pub const EXTENSION_TAGS: std::ops::RangeInclusive<u8> = 100..=127;
 /// Tag of the server's reply to an `ext` request.
 pub const MSG_EXTENSIONS: u8 = 100;
 
-/// Extensions this version of the protocol defines. None yet: the mechanism exists so that adding
-/// one never breaks a stock client.
-pub const SUPPORTED: &[&str] = &[];
+/// The `events` extension: the server tells the client about versions and reviews of its map.
+pub const EVENTS: &str = "events";
+
+/// Tag of an event message (`events` extension): `[101, varString json]`.
+pub const MSG_EVENT: u8 = 101;
+
+/// Extensions this version of the protocol defines.
+pub const SUPPORTED: &[&str] = &[EVENTS];
 
 /// Most extension names a client may request at once; further ones are ignored.
 pub const MAX_REQUESTED: usize = 16;
@@ -52,6 +57,24 @@ pub fn encode_accepted(names: &[&str]) -> Vec<u8> {
     buf
 }
 
+/// Encodes an event message: `[101, varString json]`.
+pub fn encode_event(json: &str) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(json.len() + 6);
+    buf.write_u8(MSG_EVENT);
+    buf.write_string(json);
+    buf
+}
+
+/// Decodes an event message (for clients): its JSON text.
+pub fn decode_event(msg: &[u8]) -> Option<String> {
+    let mut c = Cursor::new(msg);
+    if c.read_u8().ok()? != MSG_EVENT {
+        return None;
+    }
+    let json = c.read_string().ok()?.to_owned();
+    (!c.has_content()).then_some(json)
+}
+
 /// Decodes an `extensions` message (for clients).
 pub fn decode_accepted(msg: &[u8]) -> Option<Vec<String>> {
     let mut c = Cursor::new(msg);
@@ -69,6 +92,18 @@ pub fn decode_accepted(msg: &[u8]) -> Option<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn events_round_trip() {
+        let frame = encode_event(r#"{"type":"version.created"}"#);
+        assert_eq!(frame[0], MSG_EVENT);
+        assert_eq!(
+            decode_event(&frame).as_deref(),
+            Some(r#"{"type":"version.created"}"#)
+        );
+        assert_eq!(decode_event(&frame[..frame.len() - 1]), None);
+        assert_eq!(decode_event(&encode_accepted(&[EVENTS])), None);
+    }
 
     #[test]
     fn request_parsing_is_forgiving_but_bounded() {

@@ -45,14 +45,14 @@ pub async fn serve(
         shared.metrics.connections.inc();
         debug!("connected");
         let (sink, stream) = socket.split();
-        let (outlet, queue) = Outlet::new(conn_id, shared.config.send_queue);
+        let (mut outlet, queue) = Outlet::new(conn_id, shared.config.send_queue);
         if let Some(requested) = extensions {
-            // No extension is defined yet; the answer still tells the client what it got.
             let accepted: Vec<&str> = requested
                 .iter()
                 .map(String::as_str)
                 .filter(|n| ext::SUPPORTED.contains(n))
                 .collect();
+            outlet.events = accepted.contains(&ext::EVENTS);
             let _ = outlet.send(ext::encode_accepted(&accepted).into());
         }
         let writer = shared.tracker.spawn(
@@ -218,7 +218,7 @@ fn to_inbound(frame: &Bytes, msg: Message<'_>) -> Result<Option<Inbound>, &'stat
         Message::QueryAwareness => Inbound::QueryAwareness,
         // Authentication is not required on this server; the message is accepted and ignored.
         Message::Auth { .. } => return Ok(None),
-        // No extension is defined yet, so none can have been negotiated.
+        // The only extension (events) goes from server to client: nothing may come back.
         Message::Extension { .. } => return Err("extension message was not negotiated"),
     }))
 }

@@ -7,6 +7,7 @@ pub mod api;
 pub mod cluster;
 pub mod config;
 mod connection;
+mod events;
 pub mod journey;
 pub mod metrics;
 mod openapi;

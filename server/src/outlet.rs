@@ -58,6 +58,8 @@ pub struct Outlet {
     pub conn_id: ConnId,
     tx: mpsc::Sender<Outbound>,
     kick: Kick,
+    /// The client negotiated the `events` extension.
+    pub events: bool,
 }
 
 impl Outlet {
@@ -67,6 +69,7 @@ impl Outlet {
             conn_id,
             tx,
             kick: Kick::default(),
+            events: false,
         };
         (outlet, rx)
     }

@@ -103,6 +103,14 @@ impl Registry {
         Err(JoinError::Busy)
     }
 
+    /// Hands `cmd` to the room of `map` if it is loaded here; never loads it, never waits.
+    pub fn tell_if_loaded(shared: &Shared, map: &MapId, cmd: Command) {
+        let tx = shared.rooms.lock().get(map).map(|e| e.tx.clone());
+        if let Some(tx) = tx {
+            let _ = tx.try_send(cmd);
+        }
+    }
+
     fn get_or_start(shared: &Arc<Shared>, map: &MapId) -> mpsc::Sender<Command> {
         let mut rooms = shared.rooms.lock();
         if let Some(e) = rooms.get(map) {

@@ -253,6 +253,11 @@ pub(crate) async fn submit(
         }),
     })
     .await?;
+    crate::events::emit(
+        &shared,
+        &id,
+        json!({ "type": "review.updated", "version": number, "review": review }),
+    );
     Ok((
         StatusCode::CREATED,
         Json(json!({ "id": id.as_str(), "version": number, "review": review })),
@@ -326,6 +331,11 @@ pub(crate) async fn decide(
         Ok(r)
     })
     .await?;
+    crate::events::emit(
+        &shared,
+        &id,
+        json!({ "type": "review.updated", "version": number, "review": review }),
+    );
     Ok(Json(
         json!({ "id": id.as_str(), "version": number, "review": review }),
     ))

@@ -66,6 +66,11 @@ pub enum Command {
         target: Box<waymark_protocol::schema::JourneyMap>,
         reply: oneshot::Sender<Result<waymark_protocol::schema::diff::Summary, String>>,
     },
+    /// An event for the map's clients of the `events` extension (JSON), already sent to the other
+    /// nodes.
+    Event {
+        json: String,
+    },
     /// Deletes the map: closes its connections and removes it from storage.
     Delete {
         reply: oneshot::Sender<Result<bool, StoreError>>,
@@ -417,6 +422,7 @@ impl Room {
                 self.deleted = true;
             }
             Remote::Resync(reason) => self.resync(reason).await,
+            Remote::Event(json) => self.event(&json),
         }
         Ok(())
     }
@@ -454,6 +460,24 @@ impl Room {
                 self.resync_due = true;
             }
         }
+    }
+
+    /// Sends an event to the clients that negotiated the `events` extension.
+    fn event(&mut self, json: &[u8]) {
+        let Ok(json) = std::str::from_utf8(json) else {
+            return;
+        };
+        let frame = Bytes::from(waymark_protocol::ext::encode_event(json));
+        let lost: Vec<(ConnId, Gone)> = self
+            .subs
+            .iter()
+            .filter(|(_, s)| s.outlet.events)
+            .filter_map(|(&id, s)| s.outlet.send(frame.clone()).err().map(|g| (id, g)))
+            .collect();
+        for (conn, gone) in lost {
+            self.lost(conn, gone);
+        }
+        self.deliver();
     }
 
     /// Sends this node's clients' presence states to the other nodes.
@@ -502,6 +526,7 @@ impl Room {
                 let state = txn.encode_state_as_update_v1(&StateVector::default());
                 let _ = reply.send((state, txn.state_vector().encode_v1()));
             }
+            Command::Event { json } => self.event(json.as_bytes()),
             Command::Restore { target, reply } => {
                 self.flush().await?;
                 let current = waymark_protocol::schema::read(&self.doc.transact()).map;

@@ -103,10 +103,18 @@ pub(crate) async fn store_version(
             .await
             .map_err(|e| crate::store::StoreError::Unavailable(e.to_string()))?;
     let skip_if_unchanged = version.kind == VersionKind::Auto;
-    shared
+    let stored = shared
         .store
         .add_version(map, version, skip_if_unchanged)
-        .await
+        .await?;
+    if let Some(info) = &stored {
+        crate::events::emit(
+            shared,
+            map,
+            json!({ "type": "version.created", "version": info }),
+        );
+    }
+    Ok(stored)
 }
 
 async fn create_version(
@@ -377,6 +385,11 @@ async fn restore_version(
     })
     .await?
     .map_err(|e| ApiError::new(StatusCode::CONFLICT, "cannot_restore", e))?;
+    crate::events::emit(
+        &shared,
+        &id,
+        json!({ "type": "version.restored", "version": info, "safetyVersion": safety.number }),
+    );
     Ok(Json(json!({
         "id": id.as_str(),
         "restored": info,

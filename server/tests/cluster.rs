@@ -414,3 +414,36 @@ async fn a_database_outage_acknowledges_nothing_and_loses_nothing() {
     let fresh = cluster.connect(n, map).await;
     converge(&[&fresh], &want, WAIT).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn versions_taken_on_one_node_are_announced_to_opted_in_clients_on_another() {
+    let cluster = Cluster::start(2).await;
+    let create = http(
+        "POST",
+        &cluster.nodes[0].http("/api/v1/maps"),
+        Some(r#"{"id":"announced","template":"saas-onboarding"}"#),
+    )
+    .await;
+    assert_eq!(create.status, 201, "{}", create.body);
+    let opted = MapClient::connect(format!("{}?ext=events", cluster.nodes[1].url("announced")))
+        .await
+        .unwrap();
+    opted.synced(WAIT).await.unwrap();
+    let res = http(
+        "POST",
+        &cluster.nodes[0].http("/api/v1/maps/announced/versions"),
+        Some(r#"{"label":"Cross-node"}"#),
+    )
+    .await;
+    assert_eq!(res.status, 201, "{}", res.body);
+    opted
+        .wait_for(WAIT, "the event from the other node", |c| {
+            c.events().iter().any(|e| e.contains("Cross-node"))
+        })
+        .await
+        .unwrap();
+    // And the version is there for every node (one shared store).
+    let (status, body) = get(&cluster.nodes[1].http("/api/v1/maps/announced/versions")).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("Cross-node"), "{body}");
+}

@@ -580,3 +580,62 @@ async fn review_cycles_follow_the_decisions_and_refuse_what_makes_no_sense() {
     );
     assert_eq!(get_json(&server, base).await["lastApproved"], 1);
 }
+
+#[tokio::test]
+async fn events_reach_clients_that_opted_in_and_no_others() {
+    use waymark_client::{MapClient, Options};
+    let server = TestServer::start().await;
+    create_map(&server, "events").await;
+    let opted = MapClient::connect(format!("{}?ext=events", server.url("events")))
+        .await
+        .unwrap();
+    let plain = MapClient::connect_with(
+        server.url("events"),
+        Options {
+            record_frames: true,
+            ..Options::default()
+        },
+    )
+    .await
+    .unwrap();
+    for c in [&opted, &plain] {
+        c.synced(WAIT).await.unwrap();
+    }
+    assert_eq!(opted.extensions(), Some(vec!["events".to_owned()]));
+
+    take(&server, "events", r#"{"label":"Workshop 1"}"#).await;
+    post(
+        &server,
+        "/api/v1/maps/events/versions/1/review",
+        r#"{"reviewers":["Ana"]}"#,
+    )
+    .await;
+    post(
+        &server,
+        "/api/v1/maps/events/versions/1/review/decisions",
+        r#"{"reviewer":"Ana","verdict":"approved"}"#,
+    )
+    .await;
+    opted
+        .wait_for(WAIT, "three events", |c| c.events().len() >= 3)
+        .await
+        .unwrap();
+    let events: Vec<Value> = opted
+        .events()
+        .iter()
+        .map(|e| serde_json::from_str(e).unwrap())
+        .collect();
+    assert_eq!(events[0]["type"], "version.created");
+    assert_eq!(events[0]["map"], "events");
+    assert_eq!(events[0]["version"]["label"], "Workshop 1");
+    assert_eq!(events[1]["type"], "review.updated");
+    assert_eq!(events[1]["review"]["state"], "in-review");
+    assert_eq!(events[2]["review"]["state"], "approved");
+    // A stock client never sees a message type outside y-protocols' 0-3.
+    assert!(plain.events().is_empty());
+    assert!(
+        plain.frames().iter().all(|f| f[0] <= 3),
+        "a client that did not opt in got an extension message"
+    );
+    assert!(plain.undecodable().is_empty());
+}

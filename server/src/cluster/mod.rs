@@ -65,6 +65,8 @@ pub enum Remote {
     Hello,
     /// The map was deleted through another node.
     Deleted,
+    /// An event for clients of the `events` extension (JSON).
+    Event(Bytes),
     /// Something may have been missed: re-read the map from the store.
     Resync(&'static str),
 }
@@ -346,6 +348,11 @@ impl Cluster {
         }
     }
 
+    /// Sends an event to the other nodes' clients of `map` (outside any room's sequence).
+    pub fn publish_event(&self, map: &MapId, json: &str) {
+        self.publish(map, Kind::Event, 0, 0, json.as_bytes());
+    }
+
     /// Stops the cluster tasks once every room is gone: what rooms published while shutting down is
     /// sent first.
     pub async fn close(&self) {
@@ -469,6 +476,10 @@ fn on_message(inner: &Inner, data: Vec<Value>) {
     let Some(route) = routes.get_mut(&channel) else {
         return;
     };
+    if env.kind == Kind::Event {
+        route.tell(Remote::Event(env.payload));
+        return;
+    }
     if let Some(reason) = route.missed(&env) {
         debug!(from = %env.node, incarnation = env.incarnation, seq = env.seq, %channel, reason, "may have missed messages; resyncing");
         route.tell(Remote::Resync(reason));
@@ -478,6 +489,7 @@ fn on_message(inner: &Inner, data: Vec<Value>) {
         Kind::Awareness => Remote::Awareness(env.payload),
         Kind::Hello => Remote::Hello,
         Kind::Deleted => Remote::Deleted,
+        Kind::Event => return,
     });
 }
 

@@ -32,6 +32,9 @@ pub enum Kind {
     Hello = 2,
     /// The map was deleted: close its editors and unload it.
     Deleted = 3,
+    /// An event for clients of the `events` extension (JSON). Not sequence-tracked: an event
+    /// missed is not a document change missed.
+    Event = 4,
 }
 
 impl Kind {
@@ -41,6 +44,7 @@ impl Kind {
             1 => Kind::Awareness,
             2 => Kind::Hello,
             3 => Kind::Deleted,
+            4 => Kind::Event,
             _ => return None,
         })
     }
