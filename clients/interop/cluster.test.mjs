@@ -24,6 +24,14 @@ const databaseUrl = (() => {
 let redis
 const nodes = []
 
+// y-websocket reports a message type it has no handler for with console.error.
+const consoleErrors = []
+const originalConsoleError = console.error
+console.error = (...args) => {
+  consoleErrors.push(args.map(String).join(' '))
+  originalConsoleError(...args)
+}
+
 const freePort = () => new Promise((resolve, reject) => {
   const s = createServer()
   s.on('error', reject)
@@ -107,8 +115,26 @@ test('stock clients on different nodes co-edit a map and see each other', { time
   pa.disconnect()
   await waitFor('Ana is gone for Ben', () => !pb.awareness.getStates().has(ana.clientID))
 
+  // Versions and reviews are announced only to clients that asked (?ext=events): these stock
+  // clients must not receive anything they do not understand.
+  const base = nodes[0].url.replace('ws://', 'http://').replace(/\/maps$/, '/api/v1/maps')
+  const errorsBefore = consoleErrors.length
+  const taken = await fetch(`${base}/${mapId}/versions`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ label: 'Workshop' })
+  })
+  assert.equal(taken.status, 201)
+  const submitted = await fetch(`${base}/${mapId}/versions/1/review`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reviewers: ['Ana'] })
+  })
+  assert.equal(submitted.status, 201)
+  // A marker edit after the announcements: once Ben has it, anything sent before it has arrived.
+  ana.getMap('cards').set('marker', 'after the events')
+  pa.connect()
+  await waitFor('the marker reached Ben', () => ben.getMap('cards').get('marker') === 'after the events')
+  assert.deepEqual(consoleErrors.slice(errorsBefore), [], 'a stock client got a message it does not know')
+
   // A newcomer on the other node gets the whole map from the shared store.
   const cy = new Y.Doc()
   const pc = connect(t, nodes[0], mapId, cy)
-  await waitFor('the newcomer synced', () => pc.synced && cy.getMap('cards').size === 40)
+  await waitFor('the newcomer synced', () => pc.synced && cy.getMap('cards').size === 41)
 })

@@ -44,10 +44,11 @@ pub mod paths {
     pub const VERSION: &str = "/maps/{id}/versions/{number}";
     pub const VERSION_EXPORT: &str = "/maps/{id}/versions/{number}/export/{format}";
     pub const VERSION_RESTORE: &str = "/maps/{id}/versions/{number}/restore";
+    pub const ACTIVITY: &str = "/maps/{id}/activity";
     pub const REVIEW: &str = "/maps/{id}/versions/{number}/review";
     pub const DECISIONS: &str = "/maps/{id}/versions/{number}/review/decisions";
     pub const COMPARE: &str = "/maps/{id}/compare";
-    pub const ALL: [&str; 14] = [
+    pub const ALL: [&str; 15] = [
         OPENAPI,
         TEMPLATES,
         MAPS,
@@ -55,6 +56,7 @@ pub mod paths {
         MAP,
         EXPORT,
         INSIGHTS,
+        ACTIVITY,
         VERSIONS,
         VERSION,
         VERSION_EXPORT,
@@ -74,6 +76,7 @@ pub fn router() -> Router<Arc<Shared>> {
         .route(paths::MAP, get(read_map).delete(delete_map))
         .route(paths::EXPORT, get(export_map))
         .route(paths::INSIGHTS, get(map_insights))
+        .route(paths::ACTIVITY, get(map_activity))
         .merge(crate::versions::router())
 }
 
@@ -413,6 +416,37 @@ async fn map_insights(
 ) -> ApiResult<Json<insights::Insights>> {
     let (_, read) = load(&shared, &raw).await?;
     Ok(Json(insights::insights(&read.map)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActivityQuery {
+    limit: Option<usize>,
+}
+
+/// Most activity entries one request returns.
+const MAX_ACTIVITY: usize = 1000;
+
+async fn map_activity(
+    State(shared): State<Arc<Shared>>,
+    Path(raw): Path<String>,
+    query: Result<Query<ActivityQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=MAX_ACTIVITY).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("limit must be 1 to {MAX_ACTIVITY}"),
+        ));
+    }
+    let id = existing(&shared, &raw).await?;
+    let activity = shared
+        .store
+        .activity(&id, limit)
+        .await
+        .map_err(ApiError::storage)?;
+    Ok(Json(json!({ "id": id.as_str(), "activity": activity })))
 }
 
 async fn delete_map(

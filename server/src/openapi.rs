@@ -193,6 +193,16 @@ pub fn document() -> Value {
                       "404": error("map_not_found or version_not_found"),
                       "409": error("cannot_restore") } }
     }));
+    paths_obj.insert(v1(paths::ACTIVITY), json!({
+        "parameters": [id_param(), { "name": "limit", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": 1000, "default": 100 } }],
+        "get": { "summary": "Who connected and who edited, newest first (edits are grouped per connection, a few seconds at a time)", "operationId": "mapActivity",
+                 "responses": {
+                     "200": json_body("The activity", json!({ "type": "object", "required": ["id", "activity"], "properties": {
+                         "id": { "type": "string" },
+                         "activity": { "type": "array", "items": { "$ref": "#/components/schemas/Activity" } } } })),
+                     "400": error("invalid_query or invalid_map_id"),
+                     "404": error("map_not_found") } }
+    }));
     let version_params = json!([id_param(), { "name": "number", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 1 } }]);
     let review_answer = json!({ "type": "object", "required": ["id", "version", "review"], "properties": {
         "id": { "type": "string" }, "version": { "type": "integer" },
@@ -272,6 +282,7 @@ pub fn document() -> Value {
         ("VersionInfo", schema::<VersionInfo>(&mut defs)),
         ("MapDiff", schema::<MapDiff>(&mut defs)),
         ("Review", schema::<crate::review::Review>(&mut defs)),
+        ("Activity", schema::<crate::store::Activity>(&mut defs)),
     ];
     let schemas = doc["components"]["schemas"]
         .as_object_mut()

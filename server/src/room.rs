@@ -141,6 +141,17 @@ struct Sub {
     outlet: Outlet,
     /// Awareness client ids this connection has published a live state for.
     clients: HashSet<ClientID>,
+    /// The `user.name` of its presence state, for the activity record.
+    user: Option<String>,
+    /// Updates accepted from it (count, bytes) since the activity was last recorded.
+    edits: (u64, u64),
+}
+
+/// The `user.name` of a presence state, if it has one.
+fn user_name(json: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(json).ok()?;
+    let name = v.get("user")?.get("name")?.as_str()?.trim();
+    (!name.is_empty()).then(|| name.chars().take(200).collect())
 }
 
 struct Room {
@@ -179,6 +190,8 @@ struct Room {
     resync_next: Option<&'static str>,
     /// When to take an automatic version: set by this node's edits, pushed back by each new one.
     auto_version_at: Option<Instant>,
+    /// Activity not yet recorded (written in batches, with the awareness sweep).
+    activity: Vec<crate::store::Activity>,
 }
 
 pub async fn run(
@@ -294,6 +307,7 @@ impl Room {
             resync_due: false,
             resync_next: None,
             auto_version_at: None,
+            activity: Vec::new(),
         })
     }
 
@@ -317,6 +331,7 @@ impl Room {
                 Some(msg) = recv_remote(&mut self.remote) => self.remote_batch(msg).await,
                 _ = sweep.tick() => {
                     self.sweep_awareness();
+                    self.record_activity(false).await;
                     if self.resync_due {
                         self.resync("retry").await;
                     }
@@ -462,6 +477,56 @@ impl Room {
         }
     }
 
+    fn note_activity(
+        &mut self,
+        kind: &str,
+        conn: ConnId,
+        user: Option<String>,
+        (updates, bytes): (u64, u64),
+    ) {
+        let at = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or_default();
+        self.activity.push(crate::store::Activity {
+            at,
+            kind: kind.into(),
+            session: format!("{}-{conn}", self.shared.config.node_id),
+            user,
+            updates,
+            bytes,
+        });
+    }
+
+    /// Collects what the connections edited and hands the activity to the store. In the
+    /// background, unless the room is going away (`now`).
+    async fn record_activity(&mut self, now: bool) {
+        let edited: Vec<(ConnId, Option<String>, (u64, u64))> = self
+            .subs
+            .iter_mut()
+            .filter(|(_, s)| s.edits.0 > 0)
+            .map(|(&id, s)| (id, s.user.clone(), std::mem::take(&mut s.edits)))
+            .collect();
+        for (conn, user, edits) in edited {
+            self.note_activity("edited", conn, user, edits);
+        }
+        if self.activity.is_empty() {
+            return;
+        }
+        let entries = std::mem::take(&mut self.activity);
+        let (store, map) = (Arc::clone(&self.shared.store), self.map.clone());
+        let write = async move {
+            if let Err(e) = store.record_activity(&map, entries).await {
+                warn!(error = %e, "cannot record the map's activity");
+            }
+        };
+        if now {
+            write.await;
+        } else {
+            self.shared.tracker.spawn(write.in_current_span());
+        }
+    }
+
     /// Sends an event to the clients that negotiated the `events` extension.
     fn event(&mut self, json: &[u8]) {
         let Ok(json) = std::str::from_utf8(json) else {
@@ -590,11 +655,14 @@ impl Room {
         }
         if sent.is_ok() {
             self.idle_since = None;
+            self.note_activity("connected", outlet.conn_id, None, (0, 0));
             self.subs.insert(
                 outlet.conn_id,
                 Sub {
                     outlet,
                     clients: HashSet::new(),
+                    user: None,
+                    edits: (0, 0),
                 },
             );
         }
@@ -661,6 +729,10 @@ impl Room {
                     );
                     return Ok(());
                 }
+                let name = parsed.clients.values().find_map(|e| user_name(&e.json));
+                if let (Some(name), Some(sub)) = (name, self.subs.get_mut(&conn)) {
+                    sub.user = Some(name);
+                }
                 // Applying never fails; `None` means nothing changed (a stale clock).
                 if let Ok(Some(summary)) = self.awareness.apply_update_summary(parsed) {
                     if let Some(sub) = self.subs.get_mut(&conn) {
@@ -691,7 +763,16 @@ impl Room {
 
     /// Applies a client's update; an invalid one closes that client's connection.
     fn apply(&mut self, conn: ConnId, bytes: &[u8]) -> Result<(), Poisoned> {
-        if let Err(rejected) = self.integrate(Source::Client(conn), bytes)? {
+        let before = self.pending.len();
+        let result = self.integrate(Source::Client(conn), bytes)?;
+        let accepted: u64 = self.pending[before..].iter().map(|b| b.len() as u64).sum();
+        if accepted > 0
+            && let Some(sub) = self.subs.get_mut(&conn)
+        {
+            sub.edits.0 += 1;
+            sub.edits.1 += accepted;
+        }
+        if let Err(rejected) = result {
             self.reject(
                 conn,
                 CloseCode::InvalidPayload,
@@ -817,6 +898,10 @@ impl Room {
         let Some(sub) = self.subs.remove(&conn) else {
             return;
         };
+        if sub.edits.0 > 0 {
+            self.note_activity("edited", conn, sub.user.clone(), sub.edits);
+        }
+        self.note_activity("disconnected", conn, sub.user.clone(), (0, 0));
         self.remove_awareness(sub.clients, true);
         if self.subs.is_empty() {
             self.idle_since = Some(Instant::now());
@@ -1139,6 +1224,7 @@ impl Room {
             return false;
         }
         self.auto_version_now().await;
+        self.record_activity(true).await;
         if self.log_updates > 0 {
             self.compact().await;
         }
@@ -1184,6 +1270,7 @@ impl Room {
         }
         if ok && self.flush().await.is_ok() {
             self.auto_version_now().await;
+            self.record_activity(true).await;
             if self.log_updates > 0 {
                 self.compact().await;
             }

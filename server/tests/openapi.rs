@@ -323,6 +323,24 @@ async fn the_openapi_description_matches_the_api() {
             "/api/v1/maps/doc-map/compare?from=9".into(),
             None,
         ),
+        (
+            "/maps/{id}/activity",
+            "get",
+            "/api/v1/maps/doc-map/activity".into(),
+            None,
+        ),
+        (
+            "/maps/{id}/activity",
+            "get",
+            "/api/v1/maps/doc-map/activity?limit=0".into(),
+            None,
+        ),
+        (
+            "/maps/{id}/activity",
+            "get",
+            "/api/v1/maps/missing/activity".into(),
+            None,
+        ),
         ("/maps/{id}", "delete", "/api/v1/maps/doc-copy".into(), None),
         ("/maps/{id}", "delete", "/api/v1/maps/doc-copy".into(), None),
     ];

@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use waymark_protocol::MapId;
-use waymark_server::store::{NewVersion, PostgresStore, Store, StoreError, StoredMap, VersionKind};
+use waymark_server::store::{
+    Activity, NewVersion, PostgresStore, Store, StoreError, StoredMap, VersionKind,
+};
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, GetString, Map, ReadTxn, StateVector, Text, Transact, Update};
 
@@ -351,6 +353,7 @@ async fn nodes_starting_together_migrate_once() {
     assert_eq!(
         tables,
         [
+            "waymark_activity",
             "waymark_maps",
             "waymark_schema_migrations",
             "waymark_updates",
@@ -680,8 +683,30 @@ async fn versions_are_numbered_once_across_nodes_and_go_with_their_map() {
     assert_eq!(b.set_review(&m, 99, None, "{}".into()).await.unwrap(), None);
     let v1 = a.versions(&m).await.unwrap().pop().unwrap();
     assert_eq!(v1.review, Some(serde_json::json!({"r": "b"})));
+    // Activity: newest first; none kept for a map that is not stored.
+    let entry = |kind: &str, at: i64| Activity {
+        at,
+        kind: kind.into(),
+        session: "n1-7".into(),
+        user: Some("Ana".into()),
+        updates: 2,
+        bytes: 40,
+    };
+    a.record_activity(&m, vec![entry("connected", 1), entry("edited", 2)])
+        .await
+        .unwrap();
+    b.record_activity(&map("ghost"), vec![entry("connected", 3)])
+        .await
+        .unwrap();
+    assert_eq!(
+        b.activity(&m, 10).await.unwrap(),
+        vec![entry("edited", 2), entry("connected", 1)]
+    );
+    assert_eq!(b.activity(&m, 1).await.unwrap().len(), 1);
+    assert!(a.activity(&map("ghost"), 10).await.unwrap().is_empty());
     assert!(a.delete(&m).await.unwrap());
     assert!(b.versions(&m).await.unwrap().is_empty());
+    assert!(b.activity(&m, 10).await.unwrap().is_empty());
     for s in [a, b] {
         s.close().await.unwrap();
     }

@@ -146,7 +146,18 @@ async fn versions_are_taken_listed_read_exported_and_compared() {
     assert_eq!(renamed["fields"][0]["field"], "name");
     assert_eq!(renamed["fields"][0]["old"], step.name.as_str());
     assert_eq!(renamed["fields"][0]["new"], "Sign up in one click");
+    assert_eq!(changes["changed"].as_array().unwrap().len(), 1, "{changes}");
     assert!(changes["moved"].as_array().unwrap().is_empty());
+    // Everything else removed went with the persona (its emotion scores, lanes, cards).
+    for r in changes["removed"].as_array().unwrap() {
+        let tied = r["id"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{}/", persona.id))
+            || r["entity"]["personaId"] == persona.id.as_str()
+            || r["id"] == persona.id.as_str();
+        assert!(tied, "unexpected removal {r}");
+    }
 
     let md = http(
         "GET",

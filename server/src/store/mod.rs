@@ -122,6 +122,25 @@ pub struct VersionInfo {
     pub review: Option<serde_json::Value>,
 }
 
+/// Something that happened to a map: a connection opened or closed, or edits accepted from one.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Activity {
+    /// Milliseconds since the Unix epoch.
+    pub at: i64,
+    /// `connected`, `disconnected` or `edited`.
+    pub kind: String,
+    /// The connection (`<node>-<number>`): entries of one editing session share it.
+    pub session: String,
+    /// Who, if known: the `user.name` the client published in its presence state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// For `edited`: updates accepted from the session in one batch (0 otherwise).
+    pub updates: u64,
+    /// For `edited`: their size in bytes.
+    pub bytes: u64,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Reads a map's snapshot and update log.
@@ -175,6 +194,12 @@ pub trait Store: Send + Sync + 'static {
         expected: Option<String>,
         review: String,
     ) -> Result<Option<bool>, StoreError>;
+
+    /// Records what happened to a map.
+    async fn record_activity(&self, map: &MapId, entries: Vec<Activity>) -> Result<(), StoreError>;
+
+    /// A map's activity, newest first, at most `limit` entries.
+    async fn activity(&self, map: &MapId, limit: usize) -> Result<Vec<Activity>, StoreError>;
 
     /// A map's versions, newest first.
     async fn versions(&self, map: &MapId) -> Result<Vec<VersionInfo>, StoreError>;

@@ -16,7 +16,9 @@
 //! connections and the server-side statements all have timeouts, and broken connections are
 //! verified away before reuse, so the store works again as soon as PostgreSQL is back.
 
-use super::{MapInfo, NewVersion, Seq, Store, StoreError, StoredMap, VersionInfo, VersionKind};
+use super::{
+    Activity, MapInfo, NewVersion, Seq, Store, StoreError, StoredMap, VersionInfo, VersionKind,
+};
 use async_trait::async_trait;
 use bytes::Bytes;
 use deadpool_postgres::{
@@ -678,6 +680,68 @@ impl Store for PostgresStore {
                 raw_size: v.raw_size,
                 review: None,
             }))
+        })
+        .await
+    }
+
+    async fn record_activity(&self, map: &MapId, entries: Vec<Activity>) -> Result<(), StoreError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        self.run(|| format!("cannot record activity of map {map}"), async {
+            let client = self.client().await?;
+            let mut at = Vec::with_capacity(entries.len());
+            let (mut kind, mut session, mut user) = (Vec::new(), Vec::new(), Vec::new());
+            let (mut updates, mut bytes) = (Vec::new(), Vec::new());
+            for a in &entries {
+                at.push(a.at);
+                kind.push(a.kind.as_str());
+                session.push(a.session.as_str());
+                user.push(a.user.as_deref());
+                updates.push(a.updates as i64);
+                bytes.push(a.bytes as i64);
+            }
+            // A map that is not stored (deleted meanwhile) keeps no activity: the row is the
+            // foreign key's parent, so only rows of stored maps are inserted.
+            client
+                .execute(
+                    "INSERT INTO waymark_activity (map_id, at, kind, session, \"user\", updates, bytes)
+                     SELECT $1, a.at, a.kind, a.session, a.usr, a.updates, a.bytes
+                     FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[],
+                                 $7::bigint[]) WITH ORDINALITY
+                          AS a(at, kind, session, usr, updates, bytes, n)
+                     WHERE EXISTS (SELECT 1 FROM waymark_maps WHERE map_id = $1)
+                     ORDER BY a.n",
+                    &[&map.as_str(), &at, &kind, &session, &user, &updates, &bytes],
+                )
+                .await?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn activity(&self, map: &MapId, limit: usize) -> Result<Vec<Activity>, StoreError> {
+        self.run(|| format!("cannot read activity of map {map}"), async {
+            let client = self.client().await?;
+            let rows = client
+                .query(
+                    "SELECT at, kind, session, \"user\", updates, bytes FROM waymark_activity
+                     WHERE map_id = $1 ORDER BY seq DESC LIMIT $2",
+                    &[&map.as_str(), &(limit as i64)],
+                )
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(Activity {
+                        at: r.try_get(0)?,
+                        kind: r.try_get(1)?,
+                        session: r.try_get(2)?,
+                        user: r.try_get(3)?,
+                        updates: r.try_get::<_, i64>(4)?.max(0) as u64,
+                        bytes: r.try_get::<_, i64>(5)?.max(0) as u64,
+                    })
+                })
+                .collect()
         })
         .await
     }

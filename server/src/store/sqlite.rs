@@ -8,7 +8,9 @@
 //! (copying the WAL back into the database, with an fsync) run on a third thread: done by the writer,
 //! as SQLite does by default, each one would stall every map's commits for its duration.
 
-use super::{MapInfo, NewVersion, Seq, Store, StoreError, StoredMap, VersionInfo, VersionKind};
+use super::{
+    Activity, MapInfo, NewVersion, Seq, Store, StoreError, StoredMap, VersionInfo, VersionKind,
+};
 use async_trait::async_trait;
 use bytes::Bytes;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -70,6 +72,17 @@ CREATE TABLE IF NOT EXISTS versions (
     review       TEXT,
     PRIMARY KEY (map_id, number)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS activity (
+    seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+    map_id  TEXT NOT NULL,
+    at      INTEGER NOT NULL,
+    kind    TEXT NOT NULL,
+    session TEXT NOT NULL,
+    user    TEXT,
+    updates INTEGER NOT NULL,
+    bytes   INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS activity_by_map ON activity (map_id, seq);
 INSERT OR IGNORE INTO maps (map_id, updated_at)
     SELECT map_id, 0 FROM (SELECT map_id FROM updates UNION SELECT map_id FROM snapshots);
 ";
@@ -80,6 +93,7 @@ enum Request {
     Append(MapId, Vec<Bytes>, Reply<Seq>),
     Summary(MapId, String, String, Option<String>, Reply<()>),
     Review(MapId, i64, Option<String>, String, Reply<Option<bool>>),
+    Activity(MapId, Vec<Activity>, Reply<()>),
     Delete(MapId, Reply<bool>),
     Compact(MapId, Vec<u8>, Seq, Reply<()>),
     AddVersion(MapId, NewVersion, bool, Reply<Option<VersionInfo>>),
@@ -334,6 +348,9 @@ impl Writer {
                 Request::Compact(map, snapshot, through, reply) => {
                     let _ = reply.send(self.compact(&map, &snapshot, through));
                 }
+                Request::Activity(map, entries, reply) => {
+                    let _ = reply.send(self.record_activity(&map, &entries));
+                }
                 Request::Review(map, number, expected, review, reply) => {
                     let _ = reply.send(self.review(&map, number, expected, &review));
                 }
@@ -450,6 +467,33 @@ impl Writer {
             .map_err(unavailable)
     }
 
+    fn record_activity(&mut self, map: &MapId, entries: &[Activity]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction().map_err(unavailable)?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    // Only for maps that are stored: a connection to an unused id leaves nothing.
+                    "INSERT INTO activity (map_id, at, kind, session, user, updates, bytes)
+                     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7
+                     WHERE EXISTS (SELECT 1 FROM maps WHERE map_id = ?1)",
+                )
+                .map_err(unavailable)?;
+            for a in entries {
+                stmt.execute(params![
+                    map.as_str(),
+                    a.at,
+                    a.kind,
+                    a.session,
+                    a.user,
+                    a.updates as i64,
+                    a.bytes as i64
+                ])
+                .map_err(unavailable)?;
+            }
+        }
+        tx.commit().map_err(unavailable)
+    }
+
     fn review(
         &mut self,
         map: &MapId,
@@ -487,7 +531,7 @@ impl Writer {
             .execute("DELETE FROM maps WHERE map_id = ?1", [map.as_str()])
             .map_err(unavailable)?
             > 0;
-        for table in ["updates", "snapshots", "versions"] {
+        for table in ["updates", "snapshots", "versions", "activity"] {
             tx.execute(
                 &format!("DELETE FROM {table} WHERE map_id = ?1"),
                 [map.as_str()],
@@ -592,6 +636,37 @@ impl Store for SqliteStore {
     ) -> Result<Option<VersionInfo>, StoreError> {
         self.call(|r| Request::AddVersion(map.clone(), version, skip_if_unchanged, r))
             .await
+    }
+
+    async fn record_activity(&self, map: &MapId, entries: Vec<Activity>) -> Result<(), StoreError> {
+        self.call(|r| Request::Activity(map.clone(), entries, r))
+            .await
+    }
+
+    async fn activity(&self, map: &MapId, limit: usize) -> Result<Vec<Activity>, StoreError> {
+        let map = map.clone();
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT at, kind, session, user, updates, bytes FROM activity
+                     WHERE map_id = ?1 ORDER BY seq DESC LIMIT ?2",
+                )
+                .map_err(unavailable)?;
+            let rows = stmt
+                .query_map(params![map.as_str(), limit as i64], |r| {
+                    Ok(Activity {
+                        at: r.get(0)?,
+                        kind: r.get(1)?,
+                        session: r.get(2)?,
+                        user: r.get(3)?,
+                        updates: r.get::<_, i64>(4)?.max(0) as u64,
+                        bytes: r.get::<_, i64>(5)?.max(0) as u64,
+                    })
+                })
+                .map_err(unavailable)?;
+            rows.collect::<Result<_, _>>().map_err(unavailable)
+        })
+        .await
     }
 
     async fn set_review(
@@ -893,8 +968,30 @@ mod tests {
         let (info, state) = store.version(&m, 1).await.unwrap().unwrap();
         assert_eq!((info, state), (v1, b"compressed".to_vec()));
         assert!(store.version(&m, 3).await.unwrap().is_none());
+        let entry = |kind: &str| Activity {
+            at: 5,
+            kind: kind.into(),
+            session: "n-1".into(),
+            user: None,
+            updates: 0,
+            bytes: 0,
+        };
+        store
+            .record_activity(&m, vec![entry("connected"), entry("disconnected")])
+            .await
+            .unwrap();
+        store
+            .record_activity(&map("ghost"), vec![entry("connected")])
+            .await
+            .unwrap();
+        assert_eq!(
+            store.activity(&m, 10).await.unwrap(),
+            vec![entry("disconnected"), entry("connected")]
+        );
+        assert!(store.activity(&map("ghost"), 10).await.unwrap().is_empty());
         assert!(store.delete(&m).await.unwrap());
         assert!(store.versions(&m).await.unwrap().is_empty());
+        assert!(store.activity(&m, 10).await.unwrap().is_empty());
         store.close().await.unwrap();
     }
 

@@ -17,5 +17,19 @@ CREATE TABLE waymark_versions (
     PRIMARY KEY (map_id, number)
 );
 
+-- What happened to a map: connections opened and closed, edits accepted (one row per session and
+-- batch). Goes with the map.
+CREATE TABLE waymark_activity (
+    map_id  text COLLATE "C" NOT NULL REFERENCES waymark_maps (map_id) ON DELETE CASCADE,
+    seq     bigint GENERATED ALWAYS AS IDENTITY,
+    at      bigint NOT NULL,
+    kind    text NOT NULL,
+    session text NOT NULL,
+    "user"  text NULL,
+    updates bigint NOT NULL,
+    bytes   bigint NOT NULL,
+    PRIMARY KEY (map_id, seq)
+);
+
 -- When the map is next due for review (meta.reviewDue), for the list of maps.
 ALTER TABLE waymark_maps ADD COLUMN review_due text NULL;
