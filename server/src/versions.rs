@@ -390,6 +390,18 @@ async fn restore_version(
         &id,
         json!({ "type": "version.restored", "version": info, "safetyVersion": safety.number }),
     );
+    // The restore is an edit like any other in the map's record; it came through the API.
+    let entry = crate::store::Activity {
+        at: safety.created_at,
+        kind: "restored".into(),
+        session: "api".into(),
+        user: (!safety.author.is_empty()).then(|| safety.author.clone()),
+        updates: 1,
+        bytes: 0,
+    };
+    if let Err(e) = shared.store.record_activity(&id, vec![entry]).await {
+        tracing::warn!(error = %e, map_id = %id, "cannot record the restore in the map's activity");
+    }
     Ok(Json(json!({
         "id": id.as_str(),
         "restored": info,

@@ -336,6 +336,16 @@ async fn restoring_a_version_in_place_keeps_editors_connected_and_their_later_ed
     assert_eq!(now.cards.len(), approved_map.cards.len() + 1);
     assert!(now.steps.iter().any(|s| s.name == step.name));
 
+    // The map's activity names the restore and who did it.
+    let activity = get_json(&server, "/api/v1/maps/restore/activity").await;
+    assert!(
+        activity["activity"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "restored" && e["user"] == "Ana"),
+        "{activity}"
+    );
     // The safety version holds the map as it was just before the restore.
     let safety = get_json(&server, "/api/v1/maps/restore/versions/2").await;
     let safety: waymark_protocol::schema::JourneyMap =

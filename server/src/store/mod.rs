@@ -128,7 +128,7 @@ pub struct VersionInfo {
 pub struct Activity {
     /// Milliseconds since the Unix epoch.
     pub at: i64,
-    /// `connected`, `disconnected` or `edited`.
+    /// `connected`, `disconnected`, `edited`, or `restored` (a version restored through the API).
     pub kind: String,
     /// The connection (`<node>-<number>`): entries of one editing session share it.
     pub session: String,
