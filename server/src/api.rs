@@ -3,6 +3,7 @@
 //! see exactly what live editors see, and what the API writes reaches them at once.
 
 use crate::journey::{export, insights, poster};
+use crate::now_millis;
 use crate::registry::Registry;
 use crate::room::{ApplyError, Command, JoinError};
 use crate::state::Shared;
@@ -148,13 +149,6 @@ fn parse_id(raw: &str) -> ApiResult<MapId> {
     })
 }
 
-fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
-}
-
 /// A fresh map id: 12 base-62 characters from the process's randomly seeded hasher.
 fn new_id() -> MapId {
     const DIGITS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -194,7 +188,7 @@ async fn list_maps(State(shared): State<Arc<Shared>>) -> ApiResult<Json<serde_js
             let overdue = m
                 .review_due
                 .as_deref()
-                .is_some_and(|due| crate::review::is_date(due) && due < today.as_str());
+                .is_some_and(|due| schema::edit::is_date(due) && due < today.as_str());
             let mut v = serde_json::to_value(m).unwrap_or_default();
             v["reviewOverdue"] = overdue.into();
             v

@@ -24,6 +24,14 @@ mod versions;
 
 pub use config::Config;
 
+/// Milliseconds since the Unix epoch, as times are stored and sent.
+pub(crate) fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
 use anyhow::Context;
 use axum::serve::ListenerExt;
 use std::sync::Arc;

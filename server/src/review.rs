@@ -6,6 +6,7 @@
 //! once (through the same node or two) never overwrite each other.
 
 use crate::api::{self, ApiError, ApiResult};
+use crate::now_millis;
 use crate::state::Shared;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -16,6 +17,7 @@ use serde_json::json;
 use std::collections::HashSet;
 use std::sync::Arc;
 use waymark_protocol::MapId;
+use waymark_protocol::schema::edit::is_date;
 
 /// Most reviewers on one version.
 const MAX_REVIEWERS: usize = 50;
@@ -105,26 +107,6 @@ fn conflict(code: &'static str, message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::CONFLICT, code, message)
 }
 
-fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
-}
-
-/// Whether `s` is a date written YYYY-MM-DD.
-pub(crate) fn is_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
-        && (1..=12).contains(&s[5..7].parse::<u8>().unwrap_or(0))
-        && (1..=31).contains(&s[8..10].parse::<u8>().unwrap_or(0))
-}
-
 /// Today's date (UTC), YYYY-MM-DD.
 pub(crate) fn today() -> String {
     let days = now_millis().div_euclid(86_400_000);
@@ -150,18 +132,7 @@ async fn update(
     change: impl Fn(Option<Review>) -> ApiResult<Review>,
 ) -> ApiResult<Review> {
     for _ in 0..ATTEMPTS {
-        let (info, _) = shared
-            .store
-            .version(id, number)
-            .await
-            .map_err(ApiError::storage)?
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "version_not_found",
-                    format!("map {:?} has no version {number}", id.as_str()),
-                )
-            })?;
+        let (info, _) = crate::versions::stored_version(shared, id, number).await?;
         let current = review_of(&info);
         let expected = current.as_ref().map(canonical);
         let mut next = change(current)?;

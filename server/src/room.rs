@@ -484,12 +484,8 @@ impl Room {
         user: Option<String>,
         (updates, bytes): (u64, u64),
     ) {
-        let at = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or_default();
         self.activity.push(crate::store::Activity {
-            at,
+            at: crate::now_millis(),
             kind: kind.into(),
             session: format!("{}-{conn}", self.shared.config.node_id),
             user,

@@ -204,13 +204,13 @@ pub(crate) fn parse_number(raw: &str) -> ApiResult<i64> {
     })
 }
 
-/// A stored version, read back as a map.
-async fn load_version(
-    shared: &Arc<Shared>,
+/// A stored version and its compressed state, or the answer that there is no such version.
+pub(crate) async fn stored_version(
+    shared: &Shared,
     id: &MapId,
     number: i64,
-) -> ApiResult<(VersionInfo, schema::Read)> {
-    let (info, compressed) = shared
+) -> ApiResult<(VersionInfo, Vec<u8>)> {
+    shared
         .store
         .version(id, number)
         .await
@@ -221,7 +221,16 @@ async fn load_version(
                 "version_not_found",
                 format!("map {:?} has no version {number}", id.as_str()),
             )
-        })?;
+        })
+}
+
+/// A stored version, read back as a map.
+async fn load_version(
+    shared: &Arc<Shared>,
+    id: &MapId,
+    number: i64,
+) -> ApiResult<(VersionInfo, schema::Read)> {
+    let (info, compressed) = stored_version(shared, id, number).await?;
     let read = tokio::task::spawn_blocking(move || {
         let state = miniz_oxide::inflate::decompress_to_vec_with_limit(&compressed, MAX_STATE)
             .map_err(|e| format!("cannot inflate the stored version: {e:?}"))?;

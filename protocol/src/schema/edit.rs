@@ -641,7 +641,8 @@ fn string_field<T: ReadTxn>(m: &MapRef, txn: &T, field: &str) -> Option<String> 
     }
 }
 
-fn is_date(s: &str) -> bool {
+/// Whether `s` is a date written YYYY-MM-DD (as `SCHEMA.md` writes dates).
+pub fn is_date(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 10
         && b[4] == b'-'
@@ -649,4 +650,6 @@ fn is_date(s: &str) -> bool {
         && b.iter()
             .enumerate()
             .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        && (1..=12).contains(&s[5..7].parse::<u8>().unwrap_or(0))
+        && (1..=31).contains(&s[8..10].parse::<u8>().unwrap_or(0))
 }

@@ -11,6 +11,7 @@
 use super::{
     Activity, MapInfo, NewVersion, Seq, Store, StoreError, StoredMap, VersionInfo, VersionKind,
 };
+use crate::now_millis;
 use async_trait::async_trait;
 use bytes::Bytes;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -166,13 +167,6 @@ impl SqliteStore {
         self.tx.send(make(reply)).map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
-}
-
-fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
 }
 
 const VERSION_COLUMNS: &str =
