@@ -2,7 +2,8 @@
 # Runs every test of the project: the Rust unit and integration tests (real server, real sockets,
 # real SQLite; cluster tests with real `waymark` processes, a `redis-server` each test starts on a
 # free port, and a fresh database per test in PostgreSQL), then the interop test in which stock Yjs
-# clients (yjs + y-websocket from npm) talk to the real `waymark` binary.
+# clients (yjs + y-websocket from npm) talk to the real `waymark` binary, and every fuzz target
+# builds and runs for a few seconds (installing cargo-fuzz on first use).
 # Needs the Rust toolchain, Node.js 20+ and npm, redis-server on the PATH, and a PostgreSQL server
 # whose URL in WAYMARK_TEST_POSTGRES_URL may create databases (default: the local server,
 # postgres://postgres@127.0.0.1:5432/postgres).
@@ -24,6 +25,14 @@ cargo build --workspace --all-targets --locked
 
 echo "==> Rust tests"
 cargo test --workspace --locked
+
+# The harness behind the `room` fuzz target, and the inputs fuzzing found, as plain tests.
+cargo test -p waymark-server --features fuzzing --lib --locked fuzzing
+
+echo "==> fuzz targets, briefly (fuzz/README.md has the long runs)"
+# A debug build without AddressSanitizer builds in a third of the time of the release build used
+# for long runs; this checks that every target builds and survives its corpus and a few seconds.
+FUZZ_BUILD=dev FUZZ_SANITIZER=none fuzz/run.sh "${WAYMARK_FUZZ_SECONDS:-10}"
 
 echo "==> interop tests with stock Yjs clients"
 (

@@ -68,6 +68,8 @@ struct State {
     events: Vec<String>,
     extensions: Option<Vec<String>>,
     updates_received: u64,
+    /// Reasons of the permission-denied messages received.
+    denied: Vec<String>,
 }
 
 struct Inner {
@@ -242,12 +244,17 @@ impl MapClient {
         self.inner.state().frames.clone()
     }
 
-    /// Frames received that are not valid y-websocket messages.
     /// Events received so far, as JSON (connect with `?ext=events` to get them).
     pub fn events(&self) -> Vec<String> {
         self.inner.state().events.clone()
     }
 
+    /// The reasons of the permission-denied messages received (the server refused an edit).
+    pub fn denied(&self) -> Vec<String> {
+        self.inner.state().denied.clone()
+    }
+
+    /// Frames received that are not valid y-websocket messages.
     pub fn undecodable(&self) -> Vec<Bytes> {
         self.inner.state().undecodable.clone()
     }
@@ -430,7 +437,11 @@ fn handle(inner: &Inner, frame: Bytes) {
                 inner.send(message::encode_awareness(&update.encode_v1()));
             }
         }
-        Ok(Message::Auth { .. }) => {}
+        Ok(Message::Auth { denied }) => {
+            if let Some(reason) = denied {
+                inner.state().denied.push(reason.to_owned());
+            }
+        }
         Ok(Message::Extension {
             tag: ext::MSG_EXTENSIONS,
             ..

@@ -24,6 +24,8 @@ pub enum CloseCode {
     UnsupportedData = 1003,
     /// A document update that cannot be decoded or applied.
     InvalidPayload = 1007,
+    /// The client broke a rule of the server: a presence (awareness) message over its size limit.
+    PolicyViolation = 1008,
     /// A message larger than the server's limit.
     MessageTooBig = 1009,
     /// The server failed (for example, storage is unavailable).
@@ -32,22 +34,35 @@ pub enum CloseCode {
     TryAgainLater = 1013,
     /// Nothing was heard from the client (not even a pong) within the ping deadline.
     PingTimeout = 4000,
+    /// The client's token expired during the session: reconnect with a new one.
+    TokenExpired = 4001,
     /// The map was deleted. Reconnecting would start a new, empty map with the same id.
     MapDeleted = 4004,
+    /// The client sent nothing for longer than the server's idle timeout.
+    Idle = 4008,
+    /// An update would have made the map larger than the server's limit; it was not applied.
+    MapTooLarge = 4009,
+    /// The client sent messages, bytes or presence updates faster than the server's limits allow.
+    RateLimited = 4029,
 }
 
 impl CloseCode {
-    pub const ALL: [CloseCode; 10] = [
+    pub const ALL: [CloseCode; 15] = [
         CloseCode::Normal,
         CloseCode::GoingAway,
         CloseCode::ProtocolError,
         CloseCode::UnsupportedData,
         CloseCode::InvalidPayload,
+        CloseCode::PolicyViolation,
         CloseCode::MessageTooBig,
         CloseCode::InternalError,
         CloseCode::TryAgainLater,
         CloseCode::PingTimeout,
+        CloseCode::TokenExpired,
         CloseCode::MapDeleted,
+        CloseCode::Idle,
+        CloseCode::MapTooLarge,
+        CloseCode::RateLimited,
     ];
 
     pub fn code(self) -> u16 {
@@ -64,13 +79,18 @@ impl CloseCode {
             CloseCode::ProtocolError
             | CloseCode::UnsupportedData
             | CloseCode::InvalidPayload
+            | CloseCode::PolicyViolation
             | CloseCode::MessageTooBig
-            | CloseCode::MapDeleted => Reconnect::No,
+            | CloseCode::TokenExpired
+            | CloseCode::MapDeleted
+            | CloseCode::MapTooLarge => Reconnect::No,
             CloseCode::Normal
             | CloseCode::GoingAway
             | CloseCode::InternalError
             | CloseCode::TryAgainLater
-            | CloseCode::PingTimeout => Reconnect::Yes,
+            | CloseCode::PingTimeout
+            | CloseCode::Idle
+            | CloseCode::RateLimited => Reconnect::Yes,
         }
     }
 
@@ -82,11 +102,16 @@ impl CloseCode {
             CloseCode::ProtocolError => "protocol_error",
             CloseCode::UnsupportedData => "unsupported_data",
             CloseCode::InvalidPayload => "invalid_payload",
+            CloseCode::PolicyViolation => "policy_violation",
             CloseCode::MessageTooBig => "message_too_big",
             CloseCode::InternalError => "internal_error",
             CloseCode::TryAgainLater => "try_again_later",
             CloseCode::PingTimeout => "ping_timeout",
+            CloseCode::TokenExpired => "token_expired",
             CloseCode::MapDeleted => "map_deleted",
+            CloseCode::Idle => "idle",
+            CloseCode::MapTooLarge => "map_too_large",
+            CloseCode::RateLimited => "rate_limited",
         }
     }
 }

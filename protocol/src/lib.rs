@@ -2,6 +2,7 @@
 //! limits and extension negotiation. The server, the client library and the load generator all speak
 //! through this crate; `PROTOCOL.md` beside it is the normative description.
 
+pub mod bounds;
 pub mod close;
 pub mod ext;
 pub mod limits;

@@ -2,6 +2,7 @@
 //! list, read, export, analyse and delete maps. Reads and writes go through the map's room, so they
 //! see exactly what live editors see, and what the API writes reaches them at once.
 
+use crate::auth::{Access, AuthError, Role, Scope};
 use crate::journey::{export, insights, poster};
 use crate::now_millis;
 use crate::registry::Registry;
@@ -12,13 +13,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 use waymark_protocol::MapId;
-use waymark_protocol::schema::{self, Editor, JourneyMap, MAP_KINDS, templates};
+use waymark_protocol::schema::{self, Editor, JourneyMap, MAP_KINDS, comments, templates};
+use yrs::updates::decoder::Decode;
 use yrs::{Doc, ReadTxn, StateVector, Transact};
 
 /// Export formats: path name, content type, file extension.
@@ -49,7 +51,8 @@ pub mod paths {
     pub const REVIEW: &str = "/maps/{id}/versions/{number}/review";
     pub const DECISIONS: &str = "/maps/{id}/versions/{number}/review/decisions";
     pub const COMPARE: &str = "/maps/{id}/compare";
-    pub const ALL: [&str; 15] = [
+    pub const COMMENTS: &str = "/maps/{id}/comments";
+    pub const ALL: [&str; 16] = [
         OPENAPI,
         TEMPLATES,
         MAPS,
@@ -65,6 +68,7 @@ pub mod paths {
         REVIEW,
         DECISIONS,
         COMPARE,
+        COMMENTS,
     ];
 }
 
@@ -78,6 +82,7 @@ pub fn router() -> Router<Arc<Shared>> {
         .route(paths::EXPORT, get(export_map))
         .route(paths::INSIGHTS, get(map_insights))
         .route(paths::ACTIVITY, get(map_activity))
+        .route(paths::COMMENTS, get(list_comments).post(add_comment))
         .merge(crate::versions::router())
 }
 
@@ -125,6 +130,32 @@ impl From<JoinError> for ApiError {
     }
 }
 
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        ApiError::new(e.status(), e.code(), e.to_string())
+    }
+}
+
+impl From<ApplyError> for ApiError {
+    fn from(e: ApplyError) -> Self {
+        match e {
+            ApplyError::TooLarge(limit) => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "map_too_large",
+                format!("the map would exceed its limit of {limit} bytes; nothing was changed"),
+            ),
+            ApplyError::Exists => {
+                ApiError::new(StatusCode::CONFLICT, "map_exists", "the map exists")
+            }
+            ApplyError::Invalid(r) => ApiError::new(
+                StatusCode::CONFLICT,
+                "cannot_apply",
+                format!("{}: {}", r.reason, r.error),
+            ),
+        }
+    }
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(e: JsonRejection) -> Self {
         ApiError::bad_request("invalid_body", e.body_text())
@@ -149,8 +180,9 @@ fn parse_id(raw: &str) -> ApiResult<MapId> {
     })
 }
 
-/// A fresh map id: 12 base-62 characters from the process's randomly seeded hasher.
-fn new_id() -> MapId {
+/// A fresh map id: 12 base-62 characters from the process's randomly seeded hasher, after
+/// `prefix`.
+fn new_id(prefix: &str) -> MapId {
     const DIGITS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u128(
@@ -167,7 +199,7 @@ fn new_id() -> MapId {
             c
         })
         .collect();
-    MapId::parse(&id).expect("base-62 ids are valid")
+    MapId::parse(&format!("{prefix}{id}")).expect("a valid prefix and base-62 digits make an id")
 }
 
 async fn list_templates() -> Json<serde_json::Value> {
@@ -178,8 +210,13 @@ async fn list_templates() -> Json<serde_json::Value> {
     Json(json!({ "templates": list }))
 }
 
-async fn list_maps(State(shared): State<Arc<Shared>>) -> ApiResult<Json<serde_json::Value>> {
-    let maps = shared.store.list().await.map_err(ApiError::storage)?;
+async fn list_maps(
+    State(shared): State<Arc<Shared>>,
+    Extension(access): Extension<Access>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let mut maps = shared.store.list().await.map_err(ApiError::storage)?;
+    // Only the maps the caller's token covers.
+    maps.retain(|m| MapId::parse(&m.id).is_ok_and(|id| access.scope.covers(&id)));
     let today = crate::review::today();
     let maps: Vec<serde_json::Value> = maps
         .into_iter()
@@ -208,6 +245,7 @@ struct CreateMap {
 
 async fn create_map(
     State(shared): State<Arc<Shared>>,
+    Extension(access): Extension<Access>,
     body: Result<Json<CreateMap>, JsonRejection>,
 ) -> ApiResult<Response> {
     let Json(req) = body?;
@@ -251,7 +289,7 @@ async fn create_map(
             Editor::new(&mut txn).set_meta("title", Some(title));
         }
     }
-    create(&shared, req.id.as_deref(), &doc).await
+    create(&shared, &access, req.id.as_deref(), &doc).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -261,6 +299,7 @@ struct ImportQuery {
 
 async fn import_map(
     State(shared): State<Arc<Shared>>,
+    Extension(access): Extension<Access>,
     Query(q): Query<ImportQuery>,
     body: Result<Json<JourneyMap>, JsonRejection>,
 ) -> ApiResult<Response> {
@@ -268,15 +307,24 @@ async fn import_map(
     let doc = Doc::new();
     schema::write(&mut doc.transact_mut(), &map)
         .map_err(|e| ApiError::bad_request("invalid_import", e.to_string()))?;
-    create(&shared, q.id.as_deref(), &doc).await
+    create(&shared, &access, q.id.as_deref(), &doc).await
 }
 
 /// Stores a new map holding `doc`'s content, refusing an id that is already in use.
-async fn create(shared: &Arc<Shared>, id: Option<&str>, doc: &Doc) -> ApiResult<Response> {
-    let id = match id {
-        Some(raw) => parse_id(raw)?,
-        None => new_id(),
+async fn create(
+    shared: &Arc<Shared>,
+    access: &Access,
+    id: Option<&str>,
+    doc: &Doc,
+) -> ApiResult<Response> {
+    // Without an id, a token for one map creates that map, and one for a prefix a map under it.
+    let id = match (id, &access.scope) {
+        (Some(raw), _) => parse_id(raw)?,
+        (None, Scope::One(id)) => id.clone(),
+        (None, Scope::Prefix(prefix)) => new_id(prefix),
+        (None, Scope::All) => new_id(""),
     };
+    access.require(&id, Role::Editor)?;
     let update = doc
         .transact()
         .encode_state_as_update_v1(&StateVector::default());
@@ -303,6 +351,7 @@ async fn create(shared: &Arc<Shared>, id: Option<&str>, doc: &Doc) -> ApiResult<
             "invalid_map",
             format!("{}: {}", r.reason, r.error),
         )),
+        Err(e @ ApplyError::TooLarge(_)) => Err(e.into()),
     }
 }
 
@@ -441,6 +490,73 @@ async fn map_activity(
         .await
         .map_err(ApiError::storage)?;
     Ok(Json(json!({ "id": id.as_str(), "activity": activity })))
+}
+
+async fn list_comments(
+    State(shared): State<Arc<Shared>>,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let id = existing(&shared, &raw).await?;
+    let (state, _) = Registry::request(&shared, &id, |reply| Command::State { reply }).await?;
+    let doc = Doc::new();
+    {
+        let mut txn = doc.transact_mut();
+        let update = yrs::Update::decode_v1(&state).map_err(|e| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+        })?;
+        txn.apply_update(update).map_err(|e| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+        })?;
+    }
+    let list = comments::read(&doc.transact());
+    Ok(Json(json!({ "id": id.as_str(), "comments": list })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewComment {
+    text: String,
+    #[serde(default)]
+    target: Option<String>,
+    /// Without authentication, who wrote it; with it, the token's user.
+    #[serde(default)]
+    author: String,
+}
+
+/// Adds a comment: commenters may not edit the map's document, so the server writes it for them.
+async fn add_comment(
+    State(shared): State<Arc<Shared>>,
+    Extension(access): Extension<Access>,
+    Path(raw): Path<String>,
+    body: Result<Json<NewComment>, JsonRejection>,
+) -> ApiResult<Response> {
+    let Json(req) = body?;
+    let author = access.author().unwrap_or(req.author);
+    if author.len() > comments::MAX_TEXT {
+        return Err(ApiError::bad_request("invalid_body", "author is too long"));
+    }
+    let id = existing(&shared, &raw).await?;
+    let doc = Doc::new();
+    let comment = comments::add(
+        &mut doc.transact_mut(),
+        new_id("").as_str(),
+        req.target.as_deref(),
+        &req.text,
+        author.trim(),
+        now_millis(),
+    )
+    .map_err(|e| ApiError::bad_request("invalid_comment", e.to_string()))?;
+    let update = doc
+        .transact()
+        .encode_state_as_update_v1(&StateVector::default());
+    Registry::request(&shared, &id, |reply| Command::Apply {
+        update: update.clone(),
+        only_if_empty: false,
+        reply,
+    })
+    .await?
+    .map_err(ApiError::from)?;
+    Ok((StatusCode::CREATED, Json(comment)).into_response())
 }
 
 async fn delete_map(

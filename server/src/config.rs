@@ -1,6 +1,8 @@
 //! Command-line interface and runtime settings of the `waymark` binary.
 
+use crate::auth::Role;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use ipnet::IpNet;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -23,7 +25,44 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
+    /// Mint a signed access token for a user, a map (or a prefix of map ids) and a role, for
+    /// scripts and tests; prints it on standard output.
+    Token(TokenArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+#[command(group(clap::ArgGroup::new("key").required(true).args(["secret", "private_key"])))]
+pub struct TokenArgs {
+    /// The user's id (the `sub` claim), recorded as the author of what they do.
+    #[arg(long)]
+    pub user: String,
+
+    /// The user's display name.
+    #[arg(long)]
+    pub name: Option<String>,
+
+    /// The maps the token covers: one map id, a prefix ending in `*` (e.g. `acme-*`), or `*` for
+    /// every map.
+    #[arg(long)]
+    pub map: String,
+
+    /// What the token allows.
+    #[arg(long, value_enum)]
+    pub role: Role,
+
+    /// How long the token is valid, e.g. 30m, 8h or 7d.
+    #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+    pub expires_in: Duration,
+
+    /// The server's secret (HS256), as given to `serve --auth-secret`.
+    #[arg(long, env = "WAYMARK_AUTH_SECRET", hide_env_values = true)]
+    pub secret: Option<String>,
+
+    /// A PEM private key (RSA, EC P-256/P-384 or Ed25519) whose public half the server is given
+    /// with `serve --auth-public-key`.
+    #[arg(long)]
+    pub private_key: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -79,6 +118,165 @@ pub struct ServeArgs {
     /// Longest a graceful shutdown may take before the process exits anyway.
     #[arg(long, env = "WAYMARK_SHUTDOWN_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
     pub shutdown_timeout: Duration,
+
+    /// Secret (at least 32 bytes) that signs access tokens (HS256); every request then needs a
+    /// token (see `waymark token`).
+    #[arg(
+        long,
+        env = "WAYMARK_AUTH_SECRET",
+        hide_env_values = true,
+        help_heading = "Access"
+    )]
+    pub auth_secret: Option<String>,
+
+    /// PEM public key (RSA, EC P-256/P-384 or Ed25519) that verifies access tokens signed by
+    /// your identity provider; every request then needs a token.
+    #[arg(
+        long,
+        env = "WAYMARK_AUTH_PUBLIC_KEY",
+        conflicts_with = "auth_secret",
+        help_heading = "Access"
+    )]
+    pub auth_public_key: Option<PathBuf>,
+
+    /// Serve without authentication on a non-loopback address: everyone who can reach the server
+    /// may read, edit and delete every map. Without a key the server otherwise only starts on a
+    /// loopback address.
+    #[arg(long, env = "WAYMARK_ALLOW_ANONYMOUS", conflicts_with_all = ["auth_secret", "auth_public_key"], help_heading = "Access")]
+    pub allow_anonymous: bool,
+
+    /// Browser origins allowed to connect, comma-separated (e.g. https://maps.example.com); pages
+    /// served by this server are always allowed. Unset: any origin.
+    #[arg(long, env = "WAYMARK_ALLOWED_ORIGINS", value_delimiter = ',', value_parser = parse_origin, help_heading = "Access")]
+    pub allowed_origins: Option<Vec<String>>,
+
+    /// Load balancers or proxies (addresses or CIDR ranges, comma-separated) whose
+    /// X-Forwarded-For header names the real client address, for the per-address limit.
+    #[arg(
+        long,
+        env = "WAYMARK_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_parser = parse_net,
+        help_heading = "Limits"
+    )]
+    pub trusted_proxies: Vec<IpNet>,
+
+    /// WebSocket connections this node accepts; more are refused with 503.
+    #[arg(
+        long,
+        env = "WAYMARK_MAX_CONNECTIONS",
+        default_value_t = 20_000,
+        help_heading = "Limits"
+    )]
+    pub max_connections: usize,
+
+    /// WebSocket connections accepted from one client address; more are refused with 429.
+    #[arg(
+        long,
+        env = "WAYMARK_MAX_CONNECTIONS_PER_ADDRESS",
+        default_value_t = 256,
+        help_heading = "Limits"
+    )]
+    pub max_connections_per_address: usize,
+
+    /// Messages per second one connection may send on average (bursts of 5 s worth pass);
+    /// beyond it the connection is closed with code 4029.
+    #[arg(long, env = "WAYMARK_MESSAGE_RATE", default_value_t = 100,
+          value_parser = clap::value_parser!(u32).range(1..), help_heading = "Limits")]
+    pub message_rate: u32,
+
+    /// Bytes per second one connection may send on average, e.g. 1MiB (bursts of 5 s worth, or
+    /// one message of the largest size, pass); beyond it the connection is closed with code 4029.
+    #[arg(long, env = "WAYMARK_BYTE_RATE", default_value = "1MiB", value_parser = parse_size, help_heading = "Limits")]
+    pub byte_rate: usize,
+
+    /// Largest presence (awareness) state of one client, e.g. 16KiB; a larger one closes the
+    /// connection with code 1008.
+    #[arg(long, env = "WAYMARK_MAX_AWARENESS_SIZE", default_value = "16KiB", value_parser = parse_size, help_heading = "Limits")]
+    pub max_awareness_size: usize,
+
+    /// Presence updates per second one connection may send on average (bursts of 5 s worth
+    /// pass); beyond it the connection is closed with code 4029.
+    #[arg(long, env = "WAYMARK_AWARENESS_RATE", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..), help_heading = "Limits")]
+    pub awareness_rate: u32,
+
+    /// Largest stored size of one map, e.g. 64MiB; an update that would make a map larger is
+    /// refused (the map stays as it was) and its sender closed with code 4009.
+    #[arg(long, env = "WAYMARK_MAX_MAP_SIZE", default_value = "64MiB", value_parser = parse_size, help_heading = "Limits")]
+    pub max_map_size: usize,
+
+    /// Close a connection that has sent nothing for this long, e.g. 10m (code 4008); 0 never.
+    /// Stock clients renew their presence every 15 s, so an open editor is never idle.
+    #[arg(long, env = "WAYMARK_IDLE_TIMEOUT", default_value = "10m", value_parser = humantime::parse_duration, help_heading = "Limits")]
+    pub idle_timeout: Duration,
+
+    /// Time a client has to send its HTTP request (the WebSocket handshake included) after
+    /// connecting.
+    #[arg(long, env = "WAYMARK_HANDSHAKE_TIMEOUT", default_value = "10s", value_parser = parse_timeout, help_heading = "Limits")]
+    pub handshake_timeout: Duration,
+}
+
+/// Limits that keep one client from hurting the others.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_connections: usize,
+    pub max_connections_per_address: usize,
+    pub trusted_proxies: Vec<IpNet>,
+    pub message_rate: u32,
+    pub byte_rate: usize,
+    pub max_awareness_size: usize,
+    pub awareness_rate: u32,
+    pub max_map_size: usize,
+    pub idle_timeout: Option<Duration>,
+    pub handshake_timeout: Duration,
+}
+
+/// How many seconds' worth of a rate a token bucket holds.
+pub const BURST_SECONDS: u32 = 5;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: 20_000,
+            max_connections_per_address: 256,
+            trusted_proxies: Vec::new(),
+            message_rate: 100,
+            byte_rate: 1 << 20,
+            max_awareness_size: 16 << 10,
+            awareness_rate: 30,
+            max_map_size: 64 << 20,
+            idle_timeout: Some(Duration::from_secs(600)),
+            handshake_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// An address (`10.0.0.5`) or a CIDR range (`10.0.0.0/8`).
+fn parse_net(s: &str) -> Result<IpNet, String> {
+    let s = s.trim();
+    s.parse::<IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("{s:?} is not an address or CIDR range (e.g. 10.0.0.5 or 10.0.0.0/8)"))
+}
+
+fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s).map_err(|e| e.to_string())?;
+    if d.is_zero() {
+        return Err("must be more than 0".into());
+    }
+    Ok(d)
+}
+
+/// A browser origin: `scheme://host[:port]`.
+fn parse_origin(s: &str) -> Result<String, String> {
+    let o = crate::auth::normalize_origin(s);
+    match o.split_once("://") {
+        Some(("http" | "https", host)) if !host.is_empty() && !host.contains('/') => Ok(o),
+        _ => Err(format!(
+            "{s:?} is not an origin; write scheme://host[:port], e.g. https://maps.example.com"
+        )),
+    }
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +309,9 @@ pub struct Config {
     pub redis_url: Option<String>,
     /// This node's name in cluster messages and logs.
     pub node_id: String,
+    pub limits: Limits,
+    /// How callers are authenticated (default: not at all).
+    pub auth: std::sync::Arc<crate::auth::Auth>,
 }
 
 impl Default for Config {
@@ -129,6 +330,8 @@ impl Default for Config {
             auto_version_after: Some(Duration::from_secs(300)),
             redis_url: None,
             node_id: default_node_id(),
+            limits: Limits::default(),
+            auth: Default::default(),
         }
     }
 }
@@ -142,6 +345,18 @@ impl From<&ServeArgs> for Config {
             shutdown_timeout: a.shutdown_timeout,
             redis_url: a.redis_url.clone(),
             auto_version_after: (!a.auto_version_after.is_zero()).then_some(a.auto_version_after),
+            limits: Limits {
+                max_connections: a.max_connections,
+                max_connections_per_address: a.max_connections_per_address,
+                trusted_proxies: a.trusted_proxies.clone(),
+                message_rate: a.message_rate,
+                byte_rate: a.byte_rate,
+                max_awareness_size: a.max_awareness_size,
+                awareness_rate: a.awareness_rate,
+                max_map_size: a.max_map_size,
+                idle_timeout: (!a.idle_timeout.is_zero()).then_some(a.idle_timeout),
+                handshake_timeout: a.handshake_timeout,
+            },
             ..Config::default()
         }
     }
@@ -205,6 +420,14 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn trusted_proxies() {
+        assert_eq!(parse_net("10.0.0.5").unwrap().to_string(), "10.0.0.5/32");
+        assert_eq!(parse_net("10.0.0.0/8").unwrap().to_string(), "10.0.0.0/8");
+        assert_eq!(parse_net("::1").unwrap().to_string(), "::1/128");
+        assert!(parse_net("nonsense").is_err());
     }
 
     #[test]

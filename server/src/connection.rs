@@ -1,10 +1,12 @@
 //! One WebSocket connection: a reader that decodes frames and hands them to the map's room, and a
 //! writer that drains the connection's bounded queue, pings, and sends keepalives.
 
+use crate::auth::Access;
 use crate::outlet::{Gone, Kick, Outbound, Outlet};
 use crate::registry::Registry;
 use crate::room::Inbound;
 use crate::state::Shared;
+use crate::throttle::{Bucket, Permit};
 use crate::upgrade::Socket;
 use bytes::Bytes;
 use futures_util::stream::{SplitSink, SplitStream};
@@ -19,7 +21,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 use tracing::{Instrument, debug, info_span, warn};
 use waymark_protocol::message::{self, KEEPALIVE, Message};
-use waymark_protocol::{CloseCode, MapId, ext};
+use waymark_protocol::{CloseCode, MapId, bounds, ext};
 
 /// Messages written to the socket before it is flushed.
 const WRITE_BATCH: usize = 64;
@@ -37,6 +39,8 @@ pub async fn serve(
     socket: Socket,
     map: MapId,
     extensions: Option<Vec<String>>,
+    access: Access,
+    permit: Permit,
     shared: Arc<Shared>,
 ) {
     let conn_id = shared.next_conn_id();
@@ -46,6 +50,9 @@ pub async fn serve(
         debug!("connected");
         let (sink, stream) = socket.split();
         let (mut outlet, queue) = Outlet::new(conn_id, shared.config.send_queue);
+        outlet.role = access.role;
+        outlet.user = access.author();
+        outlet.subject = access.user.clone();
         if let Some(requested) = extensions {
             let accepted: Vec<&str> = requested
                 .iter()
@@ -61,7 +68,7 @@ pub async fn serve(
         let mut stream = stream;
         match Registry::join(&shared, &map, outlet.clone()).await {
             Ok(room) => {
-                read_loop(&mut stream, &room, &outlet, &shared).await;
+                read_loop(&mut stream, &room, &outlet, access.expires, &shared).await;
                 room.leave(conn_id).await;
             }
             Err(e) => {
@@ -84,6 +91,7 @@ pub async fn serve(
         })
         .await;
         let _ = writer.await;
+        drop(permit);
         shared.metrics.connections.dec();
         debug!("disconnected");
     }
@@ -91,24 +99,64 @@ pub async fn serve(
     .await
 }
 
+/// Closes the connection for going over a limit.
+fn over_limit(shared: &Shared, kick: &Kick, limit: &'static str, code: CloseCode, reason: String) {
+    warn!(
+        limit,
+        close_code = code.code(),
+        "{reason}; closing connection"
+    );
+    shared.metrics.limit(limit);
+    kick.kick(code, reason);
+}
+
+/// When a token expiring at `exp` (seconds since the epoch) runs out, as an `Instant`.
+fn expiry(exp: Option<u64>) -> Option<Instant> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs();
+    exp.map(|exp| Instant::now() + Duration::from_secs(exp.saturating_sub(now)))
+}
+
 async fn read_loop(
     stream: &mut SplitStream<Socket>,
     room: &crate::registry::RoomHandle,
     outlet: &Outlet,
+    token_expires: Option<u64>,
     shared: &Shared,
 ) {
     let kick = outlet.kick();
     let config = &shared.config;
+    let limits = &config.limits;
     let mut ping = interval(config.ping_interval);
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
     ping.reset();
     let mut last_heard = Instant::now();
+    // Pongs keep `last_heard` fresh; only messages count against the idle timeout.
+    let mut last_message = Instant::now();
+    let expires = expiry(token_expires);
+    let mut messages = Bucket::new(f64::from(limits.message_rate), 1.0);
+    let mut bytes = Bucket::new(limits.byte_rate as f64, config.max_message_size as f64);
+    let mut awareness = Bucket::new(f64::from(limits.awareness_rate), 1.0);
     loop {
+        let idle_at = limits.idle_timeout.map(|t| last_message + t);
         let frame = tokio::select! {
             biased;
             _ = kick.kicked() => return,
             _ = shared.shutdown.cancelled() => {
                 kick.kick(CloseCode::GoingAway, "server is restarting; reconnect");
+                return;
+            }
+            _ = sleep_until(expires) => {
+                shared.metrics.refused("token_expired");
+                kick.kick(CloseCode::TokenExpired, "the token expired; reconnect with a new one");
+                return;
+            }
+            _ = sleep_until(idle_at) => {
+                let idle = limits.idle_timeout.unwrap_or_default();
+                over_limit(shared, kick, "idle", CloseCode::Idle,
+                    format!("nothing received for {}", humantime::format_duration(idle)));
                 return;
             }
             _ = ping.tick() => {
@@ -148,9 +196,60 @@ async fn read_loop(
             Some(Ok(msg)) => msg,
         };
         last_heard = Instant::now();
+        if matches!(msg, WsMessage::Binary(_) | WsMessage::Text(_)) {
+            last_message = last_heard;
+            if !messages.take(1.0) {
+                over_limit(
+                    shared,
+                    kick,
+                    "message_rate",
+                    CloseCode::RateLimited,
+                    format!("more than {} messages a second", limits.message_rate),
+                );
+                return;
+            }
+            if !bytes.take(msg.len() as f64) {
+                over_limit(
+                    shared,
+                    kick,
+                    "byte_rate",
+                    CloseCode::RateLimited,
+                    format!("more than {} bytes a second", limits.byte_rate),
+                );
+                return;
+            }
+        }
         match msg {
             WsMessage::Binary(frame) => {
                 let inbound = match message::decode(&frame) {
+                    Ok(Message::Awareness { update })
+                        if update.len() > limits.max_awareness_size =>
+                    {
+                        over_limit(
+                            shared,
+                            kick,
+                            "awareness_size",
+                            CloseCode::PolicyViolation,
+                            format!(
+                                "presence update larger than {} bytes",
+                                limits.max_awareness_size
+                            ),
+                        );
+                        return;
+                    }
+                    Ok(Message::Awareness { .. }) if !awareness.take(1.0) => {
+                        over_limit(
+                            shared,
+                            kick,
+                            "awareness_rate",
+                            CloseCode::RateLimited,
+                            format!(
+                                "more than {} presence updates a second",
+                                limits.awareness_rate
+                            ),
+                        );
+                        return;
+                    }
                     Ok(m) => {
                         shared.metrics.message_in(m.kind(), frame.len());
                         to_inbound(&frame, m)
@@ -170,13 +269,13 @@ async fn read_loop(
                         }
                     }
                     Ok(None) => {}
-                    Err(reason) => {
+                    Err(refused) => {
                         warn!(
-                            close_code = CloseCode::UnsupportedData.code(),
-                            "{reason}; closing connection"
+                            close_code = refused.code.code(),
+                            "{}; closing connection", refused.reason
                         );
-                        shared.metrics.error("unknown_type");
-                        kick.kick(CloseCode::UnsupportedData, reason);
+                        shared.metrics.error(refused.kind);
+                        kick.kick(refused.code, refused.reason);
                         return;
                     }
                 }
@@ -205,22 +304,74 @@ fn slow(shared: &Shared) {
 }
 
 /// What the room must act on, if anything. `Err` for messages this connection may not send.
-fn to_inbound(frame: &Bytes, msg: Message<'_>) -> Result<Option<Inbound>, &'static str> {
+/// A message the connection may not send, and how it is closed for it.
+pub(crate) struct Refused {
+    pub code: CloseCode,
+    /// Metric label.
+    pub kind: &'static str,
+    pub reason: String,
+}
+
+/// What the room must act on, if anything. Payloads are checked with `bounds` first: yrs must
+/// never see counts that do not fit their message, unbounded nesting, or content it cannot
+/// write back.
+pub(crate) fn to_inbound(frame: &Bytes, msg: Message<'_>) -> Result<Option<Inbound>, Refused> {
+    // The same answers as when yrs itself cannot decode them (PROTOCOL.md §10).
+    let checked = |what: &str, kind, code, result: Result<(), bounds::BoundsError>| {
+        result.map_err(|e| Refused {
+            code,
+            kind,
+            reason: format!("malformed {what}: {e}"),
+        })
+    };
     Ok(Some(match msg {
-        Message::SyncStep1 { state_vector } => Inbound::SyncStep1(frame.slice_ref(state_vector)),
+        Message::SyncStep1 { state_vector } => {
+            let result = bounds::check_state_vector(state_vector);
+            checked(
+                "state vector",
+                "bad_state_vector",
+                CloseCode::ProtocolError,
+                result,
+            )?;
+            Inbound::SyncStep1(frame.slice_ref(state_vector))
+        }
         Message::SyncStep2 { update } | Message::Update { update } => {
+            let result = bounds::check_update(update);
+            checked("update", "bad_update", CloseCode::InvalidPayload, result)?;
             Inbound::Update(frame.slice_ref(update))
         }
-        Message::Awareness { update } => Inbound::Awareness {
-            frame: frame.clone(),
-            update: frame.slice_ref(update),
-        },
+        Message::Awareness { update } => {
+            let result = bounds::check_awareness(update);
+            checked(
+                "awareness update",
+                "bad_awareness",
+                CloseCode::ProtocolError,
+                result,
+            )?;
+            Inbound::Awareness {
+                frame: frame.clone(),
+                update: frame.slice_ref(update),
+            }
+        }
         Message::QueryAwareness => Inbound::QueryAwareness,
-        // Authentication is not required on this server; the message is accepted and ignored.
+        // Tokens come with the request (PROTOCOL.md §1.5); the message is accepted and ignored.
         Message::Auth { .. } => return Ok(None),
         // The only extension (events) goes from server to client: nothing may come back.
-        Message::Extension { .. } => return Err("extension message was not negotiated"),
+        Message::Extension { .. } => {
+            return Err(Refused {
+                code: CloseCode::UnsupportedData,
+                kind: "unknown_type",
+                reason: "extension message was not negotiated".into(),
+            });
+        }
     }))
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
 }
 
 fn is_too_big(e: tungstenite::Error) -> bool {

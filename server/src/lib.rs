@@ -4,10 +4,15 @@
 //! with configuration, logging and signal handling.
 
 pub mod api;
+pub mod auth;
 pub mod cluster;
 pub mod config;
 mod connection;
 mod events;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
+mod guard;
+mod http;
 pub mod journey;
 pub mod metrics;
 mod openapi;
@@ -19,6 +24,7 @@ mod routes;
 mod state;
 pub mod store;
 pub mod telemetry;
+mod throttle;
 mod upgrade;
 mod versions;
 
@@ -33,7 +39,6 @@ pub(crate) fn now_millis() -> i64 {
 }
 
 use anyhow::Context;
-use axum::serve::ListenerExt;
 use std::sync::Arc;
 use store::Store;
 use tokio::net::TcpListener;
@@ -69,16 +74,7 @@ pub async fn run(
         tracker.clone(),
     );
     let app = routes::router(Arc::clone(&shared));
-    // Writers already batch what they send; Nagle's algorithm would only hold small updates back
-    // (up to ~40 ms against a delayed ACK).
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            warn!(error = %e, "cannot set TCP_NODELAY");
-        }
-    });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await?;
+    http::serve(listener, app, Arc::clone(&shared)).await;
     info!("shutting down: closing connections and flushing maps");
     tracker.close();
     if tokio::time::timeout(shutdown_timeout, tracker.wait())

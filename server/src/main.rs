@@ -5,8 +5,9 @@ use clap::Parser;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tracing::info;
-use waymark_server::config::{Cli, Command, ServeArgs};
+use tracing::{info, warn};
+use waymark_server::auth::{self, Auth, Claims, Signer, Verifier};
+use waymark_server::config::{Cli, Command, ServeArgs, TokenArgs};
 use waymark_server::store::{PostgresStore, SqliteStore, Store};
 use waymark_server::{Config, run, telemetry};
 
@@ -22,13 +23,78 @@ fn main() -> anyhow::Result<()> {
                 .enable_all()
                 .build()
                 .context("cannot start the runtime")?
-                .block_on(serve(args))
+                .block_on(serve(*args))
+        }
+        Command::Token(args) => {
+            println!("{}", token(&args)?);
+            Ok(())
         }
     }
 }
 
+/// Mints a token for `waymark token`.
+fn token(args: &TokenArgs) -> anyhow::Result<String> {
+    auth::Scope::parse(&args.map).map_err(|e| anyhow::anyhow!("--map: {e}"))?;
+    let signer = match (&args.secret, &args.private_key) {
+        (_, Some(path)) => Signer::private_key(&auth::read_pem(path)?)
+            .with_context(|| format!("--private-key {}", path.display()))?,
+        (Some(secret), None) => Signer::secret(secret.as_bytes()).context("--secret")?,
+        (None, None) => anyhow::bail!("give --secret (or WAYMARK_AUTH_SECRET) or --private-key"),
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs();
+    let claims = Claims {
+        sub: args.user.clone(),
+        name: args.name.clone(),
+        maps: args.map.clone(),
+        role: args.role,
+        exp: now + args.expires_in.as_secs(),
+        iat: Some(now),
+    };
+    Ok(signer.sign(&claims)?)
+}
+
+/// How `serve` authenticates, refusing to run anonymously where others can reach it.
+fn authentication(args: &ServeArgs, listen: std::net::SocketAddr) -> anyhow::Result<Auth> {
+    let verifier = match (&args.auth_secret, &args.auth_public_key) {
+        (Some(secret), _) => Some(Verifier::secret(secret.as_bytes()).context("--auth-secret")?),
+        (None, Some(path)) => Some(
+            Verifier::public_key(&auth::read_pem(path)?)
+                .with_context(|| format!("--auth-public-key {}", path.display()))?,
+        ),
+        (None, None) => None,
+    };
+    if verifier.is_none() {
+        if listen.ip().is_loopback() {
+            warn!(
+                "authentication is off: anyone on this machine may read, edit and delete every \
+                 map; give --auth-secret or --auth-public-key to require tokens"
+            );
+        } else if args.allow_anonymous {
+            warn!(
+                %listen,
+                "authentication is off (--allow-anonymous): anyone who can reach this address may \
+                 read, edit and delete every map"
+            );
+        } else {
+            anyhow::bail!(
+                "refusing to serve {listen} without authentication: anyone who can reach it could \
+                 read, edit and delete every map. Give --auth-secret or --auth-public-key to \
+                 require tokens, listen on a loopback address (127.0.0.1), or pass \
+                 --allow-anonymous if that is really intended"
+            );
+        }
+    }
+    Ok(Auth {
+        verifier,
+        allowed_origins: args.allowed_origins.clone(),
+    })
+}
+
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     telemetry::init(args.log_format);
+    let auth = authentication(&args, args.listen)?;
     let (store, storage): (Arc<dyn Store>, String) = match &args.database_url {
         Some(url) => {
             let store = PostgresStore::connect(url)
@@ -46,7 +112,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listener =
         listen(args.listen).with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    let config = Config::from(&args);
+    let config = Config {
+        auth: Arc::new(auth),
+        ..Config::from(&args)
+    };
     match &config.redis_url {
         Some(url) => {
             info!(%addr, data = %storage, redis = %redact(url), node_id = %config.node_id, "listening")

@@ -63,6 +63,18 @@ pub struct Metrics {
     pub map_resyncs: Family<KindLabel, Counter>,
     /// 1 while the cluster's Redis subscription connection is up (always 0 on a single node).
     pub redis_connected: Gauge,
+    pub limits_hit: Family<LimitLabel, Counter>,
+    pub auth_refused: Family<ReasonLabel, Counter>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct LimitLabel {
+    pub limit: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabel {
+    pub reason: &'static str,
 }
 
 impl Default for Metrics {
@@ -89,6 +101,8 @@ impl Metrics {
             cluster_messages: Family::default(),
             map_resyncs: Family::default(),
             redis_connected: Gauge::default(),
+            limits_hit: Family::default(),
+            auth_refused: Family::default(),
             registry: Registry::default(),
             inbound: Vec::new(),
             outbound: Vec::new(),
@@ -149,6 +163,16 @@ impl Metrics {
             m.map_resyncs.clone(),
         );
         registry.register(
+            "limits_hit",
+            "Clients refused or disconnected for exceeding a limit, by limit",
+            m.limits_hit.clone(),
+        );
+        registry.register(
+            "auth_refused",
+            "Requests and messages refused by access control, by reason",
+            m.auth_refused.clone(),
+        );
+        registry.register(
             "redis_connected",
             "1 while the connection to Redis is up (cluster mode only)",
             m.redis_connected.clone(),
@@ -165,6 +189,18 @@ impl Metrics {
 
     pub fn error(&self, kind: &'static str) {
         self.errors.get_or_create(&KindLabel { kind }).inc();
+    }
+
+    /// A client hit `limit` (and was refused or disconnected).
+    pub fn limit(&self, limit: &'static str) {
+        self.limits_hit.get_or_create(&LimitLabel { limit }).inc();
+    }
+
+    /// Access control refused something, for `reason` (an `AuthError` code, or `read_only`).
+    pub fn refused(&self, reason: &'static str) {
+        self.auth_refused
+            .get_or_create(&ReasonLabel { reason })
+            .inc();
     }
 
     pub fn message_in(&self, kind: MessageKind, bytes: usize) {

@@ -223,8 +223,8 @@ pub fn document() -> Value {
     paths_obj.insert(v1(paths::DECISIONS), json!({
         "parameters": version_params,
         "post": { "summary": "A reviewer approves the version or requests changes", "operationId": "decideReview",
-                  "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "required": ["reviewer", "verdict"], "properties": {
-                      "reviewer": { "type": "string" },
+                  "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "required": ["verdict"], "properties": {
+                      "reviewer": { "type": "string", "description": "Required without authentication; with it, the token's user id (the default)" },
                       "verdict": { "type": "string", "enum": ["approved", "changes-requested"] },
                       "comment": { "type": "string" } } } } } },
                   "responses": {
@@ -248,6 +248,54 @@ pub fn document() -> Value {
                      "400": error("invalid_query, invalid_version, unknown_format or invalid_map_id"),
                      "404": error("map_not_found or version_not_found") } }
     }));
+    paths_obj.insert(v1(paths::COMMENTS), json!({
+        "parameters": [id_param()],
+        "get": { "summary": "The map's comments, oldest first", "operationId": "listComments",
+                 "responses": {
+                     "200": json_body("Comments", json!({ "type": "object", "required": ["id", "comments"], "properties": {
+                         "id": { "type": "string" },
+                         "comments": { "type": "array", "items": { "$ref": "#/components/schemas/Comment" } } } })),
+                     "400": error("invalid_map_id"),
+                     "404": error("map_not_found") } },
+        "post": { "summary": "Comment on the map or one of its entities (the commenter role is enough)", "operationId": "addComment",
+                  "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/NewComment" } } } },
+                  "responses": {
+                      "201": json_body("The comment", json!({ "$ref": "#/components/schemas/Comment" })),
+                      "400": error("invalid_body, invalid_comment or invalid_map_id"),
+                      "404": error("map_not_found") } }
+    }));
+    // Every operation but the public ones needs a token when the server has a key.
+    for (path, item) in paths_obj.iter_mut() {
+        let public = [paths::OPENAPI, paths::TEMPLATES].map(v1).contains(path);
+        for (method, op) in item.as_object_mut().into_iter().flatten() {
+            if method == "parameters" {
+                continue;
+            }
+            if public {
+                op["security"] = json!([]);
+                continue;
+            }
+            let responses = &mut op["responses"];
+            if method == "post"
+                && [
+                    paths::MAPS,
+                    paths::IMPORT,
+                    paths::COMMENTS,
+                    paths::VERSION_RESTORE,
+                ]
+                .map(v1)
+                .contains(path)
+            {
+                responses["413"] = error(
+                    "map_too_large: the change would take the map past its size limit; nothing was changed",
+                );
+            }
+            responses["401"] = error(
+                "token_missing, token_expired or token_invalid (only on a server with authentication)",
+            );
+            responses["403"] = error("map_not_covered, role_insufficient or origin_not_allowed");
+        }
+    }
     let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
@@ -256,7 +304,15 @@ pub fn document() -> Value {
             "description": "Customer journey maps: create, read, export and analyse them, and keep versions. Live editing is over WebSocket at /maps/{id} (see protocol/PROTOCOL.md); the map's structure is in protocol/SCHEMA.md."
         },
         "paths": paths_obj,
-        "components": { "schemas": {
+        "security": [{ "bearer": [] }],
+        "components": {
+          "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+              "description": "A Waymark token (protocol/PROTOCOL.md §1.5); not needed on a server without authentication" } },
+          "schemas": {
+            "NewComment": { "type": "object", "additionalProperties": false, "required": ["text"], "properties": {
+                "text": { "type": "string", "minLength": 1, "maxLength": 10000 },
+                "target": { "type": "string", "description": "`<collection>/<entityId>`, e.g. cards/c1; absent for the whole map" },
+                "author": { "type": "string", "description": "Ignored with authentication: the token's user is the author" } } },
             "Error": { "type": "object", "required": ["error", "message"], "properties": {
                 "error": { "type": "string", "description": "Stable code" },
                 "message": { "type": "string", "description": "For people" } } },
@@ -283,6 +339,10 @@ pub fn document() -> Value {
         ("MapDiff", schema::<MapDiff>(&mut defs)),
         ("Review", schema::<crate::review::Review>(&mut defs)),
         ("Activity", schema::<crate::store::Activity>(&mut defs)),
+        (
+            "Comment",
+            schema::<waymark_protocol::schema::comments::Comment>(&mut defs),
+        ),
     ];
     let schemas = doc["components"]["schemas"]
         .as_object_mut()

@@ -60,6 +60,12 @@ pub struct Outlet {
     kick: Kick,
     /// The client negotiated the `events` extension.
     pub events: bool,
+    /// What the client may do in the map.
+    pub role: crate::auth::Role,
+    /// The authenticated user's display name (or id), for the activity record.
+    pub user: Option<String>,
+    /// The authenticated user's id (the token's subject).
+    pub subject: Option<String>,
 }
 
 impl Outlet {
@@ -70,6 +76,9 @@ impl Outlet {
             tx,
             kick: Kick::default(),
             events: false,
+            role: crate::auth::Role::Owner,
+            user: None,
+            subject: None,
         };
         (outlet, rx)
     }

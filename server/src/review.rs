@@ -6,12 +6,13 @@
 //! once (through the same node or two) never overwrite each other.
 
 use crate::api::{self, ApiError, ApiResult};
+use crate::auth::Access;
 use crate::now_millis;
 use crate::state::Shared;
-use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::HashSet;
@@ -176,10 +177,14 @@ pub(crate) struct Submit {
 
 pub(crate) async fn submit(
     State(shared): State<Arc<Shared>>,
+    Extension(access): Extension<Access>,
     Path((raw, number)): Path<(String, String)>,
     body: Result<Json<Submit>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
-    let Json(req) = body?;
+    let Json(mut req) = body?;
+    if let Some(author) = access.author() {
+        req.submitted_by = author;
+    }
     let reviewers: Vec<String> = req.reviewers.iter().map(|r| r.trim().to_owned()).collect();
     let unique: HashSet<&String> = reviewers.iter().collect();
     if reviewers.is_empty()
@@ -246,6 +251,8 @@ fn state_word(s: ReviewState) -> &'static str {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Decide {
+    /// With authentication, defaults to the token's user id (and may only be that).
+    #[serde(default)]
     reviewer: String,
     verdict: Verdict,
     #[serde(default)]
@@ -254,12 +261,28 @@ pub(crate) struct Decide {
 
 pub(crate) async fn decide(
     State(shared): State<Arc<Shared>>,
+    Extension(access): Extension<Access>,
     Path((raw, number)): Path<(String, String)>,
     body: Result<Json<Decide>, JsonRejection>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let Json(req) = body?;
     check_text("comment", &req.comment)?;
-    let reviewer = req.reviewer.trim().to_owned();
+    let mut reviewer = req.reviewer.trim().to_owned();
+    // With authentication, reviewers are user ids and each decides only for themselves.
+    if let Some(user) = &access.user {
+        if reviewer.is_empty() {
+            reviewer = user.clone();
+        } else if reviewer != *user {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "not_yourself",
+                format!("the token is {user:?}'s; it cannot decide as {reviewer:?}"),
+            ));
+        }
+    }
+    if reviewer.is_empty() {
+        return Err(ApiError::bad_request("invalid_body", "name the reviewer"));
+    }
     let id = api::existing(&shared, &raw).await?;
     let number = crate::versions::parse_number(&number)?;
     let review = update(&shared, &id, number, |current| {

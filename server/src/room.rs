@@ -6,6 +6,7 @@
 //! produced. So nothing reaches another client before it is stored, and every client sees updates in
 //! the order they were applied.
 
+use crate::auth::Role;
 use crate::cluster::wire::Kind;
 use crate::cluster::{Remote, Subscription};
 use crate::outlet::{ConnId, Gone, Outlet};
@@ -22,14 +23,14 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{Instrument, debug, error, info_span, warn};
 use waymark_protocol::message::{
-    encode_awareness, encode_sync_step1, encode_sync_step2, encode_update,
+    encode_auth_denied, encode_awareness, encode_sync_step1, encode_sync_step2, encode_update,
 };
 use waymark_protocol::{CloseCode, MapId};
 use yrs::sync::awareness::AwarenessUpdateEntry;
 use yrs::sync::{Awareness, AwarenessUpdate};
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
-use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact, Update};
+use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact, Update, WriteTxn};
 
 /// Most commands handled in one batch, so one busy map cannot delay its own broadcasts for long.
 const MAX_BATCH: usize = 256;
@@ -64,7 +65,7 @@ pub enum Command {
     /// answered, with what changed.
     Restore {
         target: Box<waymark_protocol::schema::JourneyMap>,
-        reply: oneshot::Sender<Result<waymark_protocol::schema::diff::Summary, String>>,
+        reply: oneshot::Sender<Result<waymark_protocol::schema::diff::Summary, ApplyError>>,
     },
     /// An event for the map's clients of the `events` extension (JSON), already sent to the other
     /// nodes.
@@ -83,6 +84,8 @@ pub enum ApplyError {
     /// The map already has content.
     Exists,
     Invalid(Rejected),
+    /// The change would make the map larger than its limit (bytes).
+    TooLarge(usize),
 }
 
 /// Why an update was not used.
@@ -139,12 +142,54 @@ enum Source {
 
 struct Sub {
     outlet: Outlet,
+    /// What the connection may do (from its token).
+    role: Role,
+    /// The user's name came from their token: presence cannot change it.
+    authenticated: bool,
     /// Awareness client ids this connection has published a live state for.
     clients: HashSet<ClientID>,
     /// The `user.name` of its presence state, for the activity record.
     user: Option<String>,
     /// Updates accepted from it (count, bytes) since the activity was last recorded.
     edits: (u64, u64),
+    /// Its SyncStep1 was answered. Until then it is sent no updates: the answer holds them, and a
+    /// relayed update would reach it ahead of what it depends on.
+    answered: bool,
+}
+
+/// A client's update that depends on updates of its own the room does not have yet (a client
+/// that edits right after reconnecting, before its offline edits arrive in its SyncStep2). It is
+/// held until they arrive: integrated with a gap, yrs would settle concurrent writes against
+/// content no other client has.
+struct Held {
+    conn: ConnId,
+    update: Update,
+    bytes: usize,
+}
+
+/// Whose presence an awareness entry sets.
+enum Presence {
+    /// The sender's (or free to take).
+    Own,
+    /// A repetition of what the room has: changes nothing.
+    Echo,
+    /// Someone else's.
+    Foreign,
+}
+
+/// Most bytes of held updates a room keeps; beyond, the sender is asked to reconnect.
+const MAX_HELD_BYTES: usize = 16 << 20;
+
+/// Where each client's insertions in `update` end. (`Update::state_vector` is no use here: it
+/// counts only clients whose blocks start at clock 0.)
+fn insertion_ends(update: &Update) -> StateVector {
+    let mut ends = StateVector::default();
+    for (client, ranges) in update.insertions(true).iter() {
+        if let Some(end) = ranges.iter().map(|r| r.end).max() {
+            ends.set_max(*client, end);
+        }
+    }
+    ends
 }
 
 /// The `user.name` of a presence state, if it has one.
@@ -169,6 +214,8 @@ struct Room {
     outbox: Vec<Out>,
     log_updates: usize,
     log_bytes: usize,
+    /// The map's stored size, estimated: its snapshot and every update applied since, as encoded.
+    size: usize,
     last_seq: Seq,
     idle_since: Option<Instant>,
     /// The SyncStep2 answering an empty state vector (what every new client sends), shared by all
@@ -192,6 +239,8 @@ struct Room {
     auto_version_at: Option<Instant>,
     /// Activity not yet recorded (written in batches, with the awareness sweep).
     activity: Vec<crate::store::Activity>,
+    /// Client updates waiting for what they depend on.
+    held: Vec<Held>,
 }
 
 pub async fn run(
@@ -296,6 +345,7 @@ impl Room {
             outbox: Vec::new(),
             log_updates: stored.updates.len(),
             log_bytes: stored.log_bytes,
+            size: stored.snapshot.as_ref().map_or(0, Vec::len) + stored.log_bytes,
             last_seq: stored.last_seq,
             idle_since: Some(Instant::now()),
             full_sync: None,
@@ -308,6 +358,7 @@ impl Room {
             resync_next: None,
             auto_version_at: None,
             activity: Vec::new(),
+            held: Vec::new(),
         })
     }
 
@@ -590,6 +641,22 @@ impl Room {
             Command::Event { json } => self.event(json.as_bytes()),
             Command::Restore { target, reply } => {
                 self.flush().await?;
+                // The edits a restore makes are at most the restored map written out whole.
+                let scratch = Doc::new();
+                // (Two statements: a read transaction must not be opened while the write one of
+                // the same statement is still alive.)
+                let written = waymark_protocol::schema::write(&mut scratch.transact_mut(), &target);
+                let written = match written {
+                    Ok(()) => scratch
+                        .transact()
+                        .encode_state_as_update_v1(&StateVector::default())
+                        .len(),
+                    Err(_) => 0,
+                };
+                if let Err(e) = self.check_size(written) {
+                    let _ = reply.send(Err(e));
+                    return Ok(());
+                }
                 let current = waymark_protocol::schema::read(&self.doc.transact()).map;
                 let result = {
                     let mut txn = self.doc.transact_mut();
@@ -597,7 +664,12 @@ impl Room {
                 };
                 self.take_applied(Source::Server);
                 self.flush().await?;
-                let _ = reply.send(result.map(|d| d.summary).map_err(|e| e.to_string()));
+                let _ = reply.send(result.map(|d| d.summary).map_err(|e| {
+                    ApplyError::Invalid(Rejected {
+                        reason: "the version cannot be written over the map",
+                        error: e.to_string(),
+                    })
+                }));
             }
             Command::Apply {
                 update,
@@ -607,6 +679,10 @@ impl Room {
                 self.flush().await?;
                 if only_if_empty && !self.doc.transact().state_vector().is_empty() {
                     let _ = reply.send(Err(ApplyError::Exists));
+                    return Ok(());
+                }
+                if let Err(e) = self.check_size(update.len()) {
+                    let _ = reply.send(Err(e));
                     return Ok(());
                 }
                 let result = self.integrate(Source::Server, &update)?;
@@ -655,10 +731,13 @@ impl Room {
             self.subs.insert(
                 outlet.conn_id,
                 Sub {
+                    role: outlet.role,
+                    authenticated: outlet.user.is_some(),
+                    user: outlet.user.clone(),
                     outlet,
                     clients: HashSet::new(),
-                    user: None,
                     edits: (0, 0),
+                    answered: false,
                 },
             );
         }
@@ -693,11 +772,21 @@ impl Room {
                     let diff = self.doc.transact().encode_state_as_update_v1(&sv);
                     encode_sync_step2(&diff).into()
                 };
+                if let Some(sub) = self.subs.get_mut(&conn) {
+                    sub.answered = true;
+                }
                 self.send_to(conn, answer);
             }
-            Inbound::Update(update) => self.apply(conn, &update)?,
-            Inbound::Awareness { frame, update } => {
-                let parsed = match AwarenessUpdate::decode_v1(&update) {
+            Inbound::Update(update) => match self.subs.get(&conn).map(|s| s.role) {
+                Some(role) if role >= Role::Editor => self.apply(conn, &update)?,
+                Some(role) => self.refuse_update(conn, role, &update),
+                None => {}
+            },
+            Inbound::Awareness {
+                mut frame,
+                mut update,
+            } => {
+                let mut parsed = match AwarenessUpdate::decode_v1(&update) {
                     Ok(u) => u,
                     Err(e) => {
                         self.reject(
@@ -725,8 +814,34 @@ impl Room {
                     );
                     return Ok(());
                 }
+                // Only one's own presence may be set or removed.
+                let before = parsed.clients.len();
+                let mut foreign = Vec::new();
+                parsed.clients.retain(|id, entry| {
+                    match self.may_set_presence(conn, *id, entry.clock) {
+                        Presence::Own => true,
+                        Presence::Echo => false,
+                        Presence::Foreign => {
+                            foreign.push(*id);
+                            false
+                        }
+                    }
+                });
+                if !foreign.is_empty() {
+                    debug!(conn_id = conn, ?foreign, "presence of other users ignored");
+                    self.shared.metrics.refused("foreign_presence");
+                }
+                if parsed.clients.is_empty() {
+                    return Ok(());
+                }
+                if parsed.clients.len() < before {
+                    update = Bytes::from(parsed.encode_v1());
+                    frame = encode_awareness(&update).into();
+                }
                 let name = parsed.clients.values().find_map(|e| user_name(&e.json));
-                if let (Some(name), Some(sub)) = (name, self.subs.get_mut(&conn)) {
+                if let (Some(name), Some(sub)) = (name, self.subs.get_mut(&conn))
+                    && !sub.authenticated
+                {
                     sub.user = Some(name);
                 }
                 // Applying never fails; `None` means nothing changed (a stale clock).
@@ -757,10 +872,199 @@ impl Room {
         Ok(())
     }
 
+    /// Whether connection `conn` may set or remove the presence of awareness client `id` (at
+    /// `clock`): its own; one nobody shows; or one another connection of the same user holds,
+    /// which it then takes over (a client reconnecting before its old connection is noticed
+    /// gone). Stock clients echo every presence change they receive, at the clock they received
+    /// it: such an entry changes nothing and is dropped without being counted. On a server without
+    /// authentication users cannot be told apart, and a takeover is always allowed.
+    fn may_set_presence(&mut self, conn: ConnId, id: ClientID, clock: u32) -> Presence {
+        if self
+            .subs
+            .get(&conn)
+            .is_some_and(|s| s.clients.contains(&id))
+        {
+            return Presence::Own;
+        }
+        let live = self
+            .awareness
+            .iter()
+            .any(|(c, s)| c == id && s.data.is_some());
+        if !live {
+            return Presence::Own;
+        }
+        if self
+            .awareness
+            .meta(id)
+            .is_some_and(|(current, _)| clock <= current)
+        {
+            return Presence::Echo;
+        }
+        let subject = self.subs.get(&conn).and_then(|s| s.outlet.subject.clone());
+        let anonymous = !self.shared.config.auth.enabled();
+        let holder = self
+            .subs
+            .iter_mut()
+            .find(|(c, s)| **c != conn && s.clients.contains(&id));
+        match holder {
+            Some((_, other))
+                if anonymous || (subject.is_some() && other.outlet.subject == subject) =>
+            {
+                other.clients.remove(&id);
+                Presence::Own
+            }
+            None if anonymous => Presence::Own,
+            // Another user's, or another node's client's.
+            _ => Presence::Foreign,
+        }
+    }
+
+    /// A client whose role may not edit sent an update: it is not applied, and if it would have
+    /// changed anything the client is told with the protocol's permission-denied message.
+    /// Read-only clients (y-websocket's included) answer the server's sync step 1 with an update
+    /// holding nothing new; that is not an attempt to edit.
+    fn refuse_update(&mut self, conn: ConnId, role: Role, bytes: &[u8]) {
+        let changes = match Update::decode_v1(bytes) {
+            Ok(update) => {
+                let txn = self.doc.transact();
+                let sv = txn.state_vector();
+                let inserts = insertion_ends(&update)
+                    .iter()
+                    .any(|(client, clock)| *clock > sv.get(client));
+                inserts
+                    || !update
+                        .delete_set()
+                        .diff(&txn.snapshot().delete_set)
+                        .is_empty()
+            }
+            Err(_) => true,
+        };
+        if !changes {
+            return;
+        }
+        debug!(conn_id = conn, %role, "update from a read-only client refused");
+        self.shared.metrics.refused("read_only");
+        let reason = format!("read-only: the {role} role may not edit this map");
+        self.send_to(conn, encode_auth_denied(&reason).into());
+    }
+
+    /// Refuses a change of `bytes` that would take the map past its size limit.
+    fn check_size(&self, bytes: usize) -> Result<(), ApplyError> {
+        let limit = self.shared.config.limits.max_map_size;
+        if self.size + bytes <= limit {
+            return Ok(());
+        }
+        warn!(
+            size = self.size,
+            update = bytes,
+            limit,
+            "change would make the map too large; refused"
+        );
+        self.shared.metrics.limit("map_size");
+        Err(ApplyError::TooLarge(limit))
+    }
+
     /// Applies a client's update; an invalid one closes that client's connection.
+    /// Applies a client's update, or holds it while it has a gap; an invalid one closes that
+    /// client's connection.
     fn apply(&mut self, conn: ConnId, bytes: &[u8]) -> Result<(), Poisoned> {
+        if let Err(ApplyError::TooLarge(limit)) = self.check_size(bytes.len()) {
+            if let Some(sub) = self.subs.get(&conn) {
+                sub.outlet.kick().kick(
+                    CloseCode::MapTooLarge,
+                    format!("the map would exceed its limit of {limit} bytes; the update was not applied"),
+                );
+            }
+            self.remove_sub(conn);
+            return Ok(());
+        }
+        let update = match Update::decode_v1(bytes) {
+            Ok(u) => u,
+            Err(e) => {
+                self.reject(
+                    conn,
+                    CloseCode::InvalidPayload,
+                    "bad_update",
+                    "update cannot be decoded",
+                    &e,
+                );
+                return Ok(());
+            }
+        };
+        if self.has_gap(&update) {
+            let held: usize = self.held.iter().map(|h| h.bytes).sum();
+            if held + bytes.len() > MAX_HELD_BYTES {
+                warn!(
+                    conn_id = conn,
+                    held, "too many updates waiting for missing ones"
+                );
+                self.shared.metrics.error("held_overflow");
+                if let Some(sub) = self.subs.get(&conn) {
+                    sub.outlet.kick().kick(
+                        CloseCode::TryAgainLater,
+                        "updates wait for earlier ones that never came; reconnect to resync",
+                    );
+                }
+                self.remove_sub(conn);
+                return Ok(());
+            }
+            debug!(
+                conn_id = conn,
+                "update held until what it depends on arrives"
+            );
+            self.held.push(Held {
+                conn,
+                update,
+                bytes: bytes.len(),
+            });
+            return Ok(());
+        }
+        self.apply_update(conn, update)?;
+        // What it brought may be what held updates were waiting for. Each pass tries every held
+        // update without a gap once (one still missing something is held again); passes go on
+        // while they make progress.
+        loop {
+            let before = self.doc.transact().state_vector();
+            let (ready, waiting): (Vec<Held>, Vec<Held>) = std::mem::take(&mut self.held)
+                .into_iter()
+                .partition(|h| !self.has_gap(&h.update));
+            self.held = waiting;
+            if ready.is_empty() {
+                return Ok(());
+            }
+            for held in ready {
+                self.apply_update(held.conn, held.update)?;
+            }
+            if self.doc.transact().state_vector() == before {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Whether `update` starts, for some client, after what the document has of that client, or
+    /// deletes something the document does not have (yrs would keep such a deletion in memory
+    /// only, and serve it without its ever being stored).
+    fn has_gap(&self, update: &Update) -> bool {
+        let mut sv = self.doc.transact().state_vector();
+        if update
+            .state_vector_lower()
+            .iter()
+            .any(|(client, clock)| *clock > sv.get(client))
+        {
+            return true;
+        }
+        // The update's own insertions follow on from the document's: with them, what may be
+        // deleted is everything up to their ends. (Yjs sends its whole delete set.)
+        sv.merge(insertion_ends(update));
+        update
+            .delete_set()
+            .iter()
+            .any(|(client, ranges)| ranges.iter().any(|r| r.end > sv.get(client)))
+    }
+
+    fn apply_update(&mut self, conn: ConnId, update: Update) -> Result<(), Poisoned> {
         let before = self.pending.len();
-        let result = self.integrate(Source::Client(conn), bytes)?;
+        let result = self.integrate_update(Source::Client(conn), update)?;
         let accepted: u64 = self.pending[before..].iter().map(|b| b.len() as u64).sum();
         if accepted > 0
             && let Some(sub) = self.subs.get_mut(&conn)
@@ -788,11 +1092,6 @@ impl Room {
         source: Source,
         bytes: &[u8],
     ) -> Result<Result<(), Rejected>, Poisoned> {
-        let origin = match source {
-            Source::Client(conn) => Some(conn),
-            Source::Server | Source::Remote => None,
-        };
-        let started = Instant::now();
         let update = match Update::decode_v1(bytes) {
             Ok(u) => u,
             Err(e) => {
@@ -802,11 +1101,33 @@ impl Room {
                 }));
             }
         };
+        self.integrate_update(source, update)
+    }
+
+    /// As [`Self::integrate`], for an update already decoded.
+    fn integrate_update(
+        &mut self,
+        source: Source,
+        update: Update,
+    ) -> Result<Result<(), Rejected>, Poisoned> {
+        let origin = match source {
+            Source::Client(conn) => Some(conn),
+            Source::Server | Source::Remote => None,
+        };
+        let started = Instant::now();
         // yrs may panic on input it does not expect; a panic must not take the server down, but the
         // document can no longer be trusted afterwards.
         let result = catch_unwind(AssertUnwindSafe(|| {
             let mut txn = self.doc.transact_mut();
-            txn.apply_update(update)
+            let result = txn.apply_update(update);
+            // What could not be integrated (it depends on content the document lacks) would stay
+            // in yrs as pending, and be served to joiners without ever being stored. A client's is
+            // held instead, until what it needs arrives; another node stored its own.
+            let pending = match source {
+                Source::Remote => None,
+                Source::Client(_) | Source::Server => txn.prune_pending(),
+            };
+            (result, pending)
         }));
         self.shared
             .metrics
@@ -814,6 +1135,21 @@ impl Room {
             .observe(started.elapsed().as_secs_f64());
         // Whatever was integrated (even before an error) is in the document: store and share it.
         self.take_applied(source);
+        let result = result.map(|(result, pending)| {
+            if let (Some(update), Source::Client(conn)) = (pending, source) {
+                let bytes = update.encode_v1().len();
+                debug!(
+                    conn_id = conn,
+                    bytes, "part of an update held for what it depends on"
+                );
+                self.held.push(Held {
+                    conn,
+                    update,
+                    bytes,
+                });
+            }
+            result
+        });
         match result {
             Ok(Ok(())) => Ok(Ok(())),
             Ok(Err(e)) => Ok(Err(Rejected {
@@ -840,6 +1176,7 @@ impl Room {
             self.full_sync = None;
         }
         for delta in applied {
+            self.size += delta.len();
             let frame = Bytes::from(encode_update(&delta));
             if !matches!(source, Source::Remote) {
                 self.pending.push(frame.slice(frame.len() - delta.len()..));
@@ -894,6 +1231,8 @@ impl Room {
         let Some(sub) = self.subs.remove(&conn) else {
             return;
         };
+        // Its held updates go with it: when it reconnects its SyncStep2 brings them again, whole.
+        self.held.retain(|h| h.conn != conn);
         if sub.edits.0 > 0 {
             self.note_activity("edited", conn, sub.user.clone(), sub.edits);
         }
@@ -1060,8 +1399,10 @@ impl Room {
             for out in std::mem::take(&mut self.outbox) {
                 match out {
                     Out::All { except, frame } => {
+                        let update = frame.first() == Some(&waymark_protocol::message::MSG_SYNC);
                         for (&id, sub) in &self.subs {
                             if Some(id) != except
+                                && (sub.answered || !update)
                                 && let Err(gone) = sub.outlet.send(frame.clone())
                             {
                                 lost.push((id, gone));
@@ -1116,6 +1457,7 @@ impl Room {
             .doc
             .transact()
             .encode_state_as_update_v1(&StateVector::default());
+        self.size = snapshot.len();
         let store = Arc::clone(&self.shared.store);
         let (map, through) = (self.map.clone(), self.last_seq);
         let compacting = Arc::clone(&self.compacting);
@@ -1142,6 +1484,7 @@ impl Room {
             .transact()
             .encode_state_as_update_v1(&StateVector::default());
         let size = snapshot.len();
+        self.size = size;
         match self
             .shared
             .store

@@ -1,16 +1,19 @@
 //! HTTP routes: the WebSocket endpoint `/maps/{mapId}` and the operational endpoints.
 
+use crate::auth::{self, Role};
 use crate::connection;
 use crate::state::Shared;
+use crate::throttle::{self, Full};
 use crate::upgrade::Upgrade;
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -31,7 +34,13 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
-        .nest("/api/v1", crate::api::router())
+        .nest(
+            "/api/v1",
+            crate::api::router().route_layer(axum::middleware::from_fn_with_state(
+                Arc::clone(&shared),
+                crate::guard::check,
+            )),
+        )
         .fallback(not_found)
         .with_state(shared)
 }
@@ -87,6 +96,52 @@ async fn connect(
             "the server is shutting down; retry shortly",
         );
     }
+    // Who may connect: the browser's origin, then the token (a header wins over the query).
+    let auth = &shared.config.auth;
+    let access = auth
+        .check_origin(&parts.headers)
+        .and_then(|()| auth::bearer(&parts.headers))
+        .and_then(|t| auth.authenticate(t.or(query.get("token").map(String::as_str))))
+        .and_then(|a| a.require(&map, Role::Viewer).map(|()| a));
+    let access = match access {
+        Ok(access) => access,
+        Err(e) => return crate::guard::refusal(&shared, &e),
+    };
+    let limits = &shared.config.limits;
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+    let address = throttle::client_address(peer, &parts.headers, &limits.trusted_proxies);
+    let permit = match shared.connections.admit(
+        address,
+        limits.max_connections,
+        limits.max_connections_per_address,
+    ) {
+        Ok(permit) => permit,
+        Err(Full::Node) => {
+            shared.metrics.limit("connections");
+            return error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "server_full",
+                format!(
+                    "this node serves its maximum of {} connections; retry later or elsewhere",
+                    limits.max_connections
+                ),
+            );
+        }
+        Err(Full::Address) => {
+            shared.metrics.limit("connections_per_address");
+            return error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_connections",
+                format!(
+                    "{address} already holds the maximum of {} connections",
+                    limits.max_connections_per_address
+                ),
+            );
+        }
+    };
     let extensions = query.get("ext").map(|v| ext::parse_request(v));
     let limit = shared.config.max_message_size;
     let config = WebSocketConfig::default()
@@ -95,7 +150,7 @@ async fn connect(
         .read_buffer_size(READ_BUFFER);
     let tracker = shared.tracker.clone();
     upgrade.accept(config, &tracker, move |socket| {
-        connection::serve(socket, map, extensions, shared)
+        connection::serve(socket, map, extensions, access, permit, shared)
     })
 }
 

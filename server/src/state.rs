@@ -21,6 +21,8 @@ pub struct Shared {
     pub rooms: Registry,
     /// Set when this node is part of a cluster.
     pub cluster: Option<Cluster>,
+    /// Open WebSocket connections, for the connection limits.
+    pub connections: Arc<crate::throttle::Connections>,
     next_conn_id: AtomicU64,
 }
 
@@ -41,6 +43,7 @@ impl Shared {
             shutdown,
             tracker,
             rooms: Registry::default(),
+            connections: Default::default(),
             next_conn_id: AtomicU64::new(1),
         })
     }

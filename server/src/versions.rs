@@ -5,6 +5,7 @@
 //! full state and reads back without any history.
 
 use crate::api::{self, ApiError, ApiResult};
+use crate::auth::Access;
 use crate::registry::Registry;
 use crate::room::Command;
 use crate::state::Shared;
@@ -13,7 +14,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
@@ -119,10 +120,15 @@ pub(crate) async fn store_version(
 
 async fn create_version(
     State(shared): State<Arc<Shared>>,
+    Extension(access): Extension<Access>,
     Path(raw): Path<String>,
     body: Result<Json<CreateVersion>, JsonRejection>,
 ) -> ApiResult<Response> {
-    let Json(req) = body?;
+    let Json(mut req) = body?;
+    // With authentication, the author is whoever the token names.
+    if let Some(author) = access.author() {
+        req.author = author;
+    }
     let label = req.label.trim().to_owned();
     if label.is_empty() || label.chars().count() > MAX_LABEL {
         return Err(ApiError::bad_request(
@@ -349,16 +355,20 @@ struct RestoreVersion {
 /// editing, and whatever they do afterwards is kept.
 async fn restore_version(
     State(shared): State<Arc<Shared>>,
+    Extension(access): Extension<Access>,
     Path((raw, number)): Path<(String, String)>,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<serde_json::Value>> {
     // The body is optional: an empty one restores anonymously.
-    let req: RestoreVersion = if body.iter().all(u8::is_ascii_whitespace) {
+    let mut req: RestoreVersion = if body.iter().all(u8::is_ascii_whitespace) {
         RestoreVersion::default()
     } else {
         serde_json::from_slice(&body)
             .map_err(|e| ApiError::bad_request("invalid_body", e.to_string()))?
     };
+    if let Some(author) = access.author() {
+        req.author = author;
+    }
     if req.author.len() > MAX_TEXT {
         return Err(ApiError::bad_request(
             "invalid_body",
@@ -393,7 +403,12 @@ async fn restore_version(
         reply,
     })
     .await?
-    .map_err(|e| ApiError::new(StatusCode::CONFLICT, "cannot_restore", e))?;
+    .map_err(|e| match e {
+        crate::room::ApplyError::Invalid(r) => {
+            ApiError::new(StatusCode::CONFLICT, "cannot_restore", r.error)
+        }
+        other => other.into(),
+    })?;
     crate::events::emit(
         &shared,
         &id,

@@ -272,3 +272,83 @@ async fn a_plain_http_request_is_told_how_to_connect() {
     assert_eq!(status, 404);
     assert!(body.contains("/maps/{mapId}"));
 }
+
+/// Found by fuzzing (fuzz/README.md): a few bytes declaring a huge count made the Yjs decoder
+/// reserve a table of that size (1 GB for this 8-byte message) before reading any entry.
+#[tokio::test]
+async fn a_count_larger_than_its_message_is_refused_before_decoding() {
+    let s = TestServer::start().await;
+    let frame = vec![0, 0, 5, 0x80, 0x80, 0x80, 0x80, 0x02];
+    let reason = assert_rejected(
+        &s,
+        RawFrame::Binary(frame),
+        CloseCode::ProtocolError,
+        "bad_state_vector",
+    )
+    .await;
+    assert!(reason.contains("state vector"), "{reason}");
+}
+
+#[tokio::test]
+async fn an_awareness_bomb_is_refused_before_decoding() {
+    let s = TestServer::start().await;
+    let frame = vec![1, 5, 0x80, 0x80, 0x80, 0x80, 0x01];
+    assert_rejected(
+        &s,
+        RawFrame::Binary(frame),
+        CloseCode::ProtocolError,
+        "bad_awareness",
+    )
+    .await;
+}
+
+/// Found by fuzzing: yrs reads the legacy JSON content type (2) differently from how it writes
+/// it, so a map holding one could not be loaded again after compaction. Stock clients never write
+/// it.
+#[tokio::test]
+async fn the_legacy_json_content_type_is_refused() {
+    let s = TestServer::start().await;
+    let update = [1, 1, 1, 0, 0x02, 1, 1, b'x', 1, 1, b'k', 0];
+    let reason = assert_rejected(
+        &s,
+        RawFrame::Binary(waymark_protocol::message::encode_update(&update)),
+        CloseCode::InvalidPayload,
+        "bad_update",
+    )
+    .await;
+    assert!(reason.contains("content type 2"), "{reason}");
+}
+
+/// Values nested without end would recurse the decoder off its stack.
+#[tokio::test]
+async fn deeply_nested_values_are_refused() {
+    let s = TestServer::start().await;
+    let mut update = vec![1, 1, 1, 0, 0x08, 1, 1, b'x', 1];
+    for _ in 0..100_000 {
+        update.extend([117, 1]);
+    }
+    update.extend([126, 0]);
+    assert_rejected(
+        &s,
+        RawFrame::Binary(waymark_protocol::message::encode_update(&update)),
+        CloseCode::InvalidPayload,
+        "bad_update",
+    )
+    .await;
+}
+
+/// Client ids beyond 2^53 cannot be JavaScript numbers; yrs asserts on them in debug builds.
+#[tokio::test]
+async fn client_ids_beyond_53_bits_are_refused() {
+    let s = TestServer::start().await;
+    let frame = vec![
+        0, 0, 10, 1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10, 0,
+    ];
+    assert_rejected(
+        &s,
+        RawFrame::Binary(frame),
+        CloseCode::ProtocolError,
+        "bad_state_vector",
+    )
+    .await;
+}

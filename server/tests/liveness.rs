@@ -4,11 +4,12 @@
 mod common;
 
 use common::*;
-use futures_util::StreamExt;
+use futures_util::{SinkExt, StreamExt};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use waymark_protocol::CloseCode;
 use waymark_server::Config;
+use waymark_server::config::Limits;
 
 /// Reads until the server's close frame and returns its code (None if the socket just ended).
 async fn close_code<S>(ws: &mut S) -> Option<u16>
@@ -32,13 +33,26 @@ where
 async fn a_client_that_stops_reading_is_closed_and_others_are_unaffected() {
     let server = TestServer::start_with(Config {
         send_queue: 16,
+        // The writer sends far more than a person would: lift its rate limit.
+        limits: Limits {
+            byte_rate: 1 << 30,
+            message_rate: 100_000,
+            ..Limits::default()
+        },
         ..Config::default()
     })
     .await;
     let writer = server.connect("fanout").await;
     let reader = server.connect("fanout").await;
-    // A raw socket that completes the handshake and then never reads.
+    // A raw socket that completes the handshake (updates only flow once its SyncStep1 was
+    // answered) and then never reads.
     let (mut stuck, _) = tokio_tungstenite::connect_async(server.url("fanout"))
+        .await
+        .unwrap();
+    stuck
+        .send(WsMessage::Binary(
+            waymark_protocol::message::encode_sync_step1(&[0]).into(),
+        ))
         .await
         .unwrap();
 

@@ -341,6 +341,36 @@ async fn the_openapi_description_matches_the_api() {
             "/api/v1/maps/missing/activity".into(),
             None,
         ),
+        (
+            "/maps/{id}/comments",
+            "post",
+            "/api/v1/maps/doc-map/comments".into(),
+            Some(r#"{"text": "Is this step real?", "target": "steps/s1", "author": "Ana"}"#.into()),
+        ),
+        (
+            "/maps/{id}/comments",
+            "post",
+            "/api/v1/maps/doc-map/comments".into(),
+            Some(r#"{"text": "x", "target": "nowhere"}"#.into()),
+        ),
+        (
+            "/maps/{id}/comments",
+            "post",
+            "/api/v1/maps/missing/comments".into(),
+            Some(r#"{"text": "x"}"#.into()),
+        ),
+        (
+            "/maps/{id}/comments",
+            "get",
+            "/api/v1/maps/doc-map/comments".into(),
+            None,
+        ),
+        (
+            "/maps/{id}/comments",
+            "get",
+            "/api/v1/maps/missing/comments".into(),
+            None,
+        ),
         ("/maps/{id}", "delete", "/api/v1/maps/doc-copy".into(), None),
         ("/maps/{id}", "delete", "/api/v1/maps/doc-copy".into(), None),
     ];

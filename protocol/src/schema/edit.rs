@@ -22,6 +22,19 @@ pub enum Collection {
 }
 
 impl Collection {
+    pub const ALL: [Collection; 10] = [
+        Collection::Personas,
+        Collection::Stages,
+        Collection::Steps,
+        Collection::Lanes,
+        Collection::Cards,
+        Collection::Channels,
+        Collection::Touchpoints,
+        Collection::Metrics,
+        Collection::Measurements,
+        Collection::Links,
+    ];
+
     pub fn root(self) -> &'static str {
         match self {
             Collection::Personas => "personas",

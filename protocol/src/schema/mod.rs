@@ -1,6 +1,7 @@
 //! The journey-map document schema (`SCHEMA.md`): ranks, the typed model, the tolerant reader and
 //! the comparison of two versions of a map.
 
+pub mod comments;
 pub mod diff;
 pub mod edit;
 pub mod model;

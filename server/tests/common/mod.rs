@@ -137,11 +137,16 @@ impl ProcessServer {
 
     /// Starts `waymark serve` with extra flags (e.g. `--redis-url`).
     pub async fn start_with(data: &Path, args: &[&str]) -> Self {
+        Self::start_with_listen(data, "127.0.0.1:0", args).await
+    }
+
+    /// Starts `waymark serve --listen listen` with extra flags.
+    pub async fn start_with_listen(data: &Path, listen: &str, args: &[&str]) -> Self {
         let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_waymark"))
             .args([
                 "serve",
                 "--listen",
-                "127.0.0.1:0",
+                listen,
                 "--log-format",
                 "json",
                 "--data",
@@ -372,14 +377,28 @@ impl HttpResponse {
 
 /// A minimal HTTP/1.1 request over a raw socket.
 pub async fn http(method: &str, url: &str, body: Option<&str>) -> HttpResponse {
+    http_with(method, url, &[], body).await
+}
+
+/// A minimal HTTP/1.1 request with extra headers.
+pub async fn http_with(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> HttpResponse {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let rest = url.strip_prefix("http://").unwrap();
     let (host, path) = rest.split_at(rest.find('/').unwrap());
     let mut s = tokio::net::TcpStream::connect(host).await.unwrap();
     let body = body.unwrap_or("");
+    let extra: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
     let req = format!(
         "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+         {extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     s.write_all(req.as_bytes()).await.unwrap();
