@@ -46,7 +46,8 @@ node() { # name, extra flags...
   port="$(free_port)"
   mkdir -p "$scratch/$name"
   # shellcheck disable=SC2086
-  "$bin" serve --listen "127.0.0.1:$port" --data "$scratch/$name" --log-format json ${NODE_FLAGS:-} "$@" \
+  "$bin" serve --listen "127.0.0.1:$port" --data "$scratch/$name" --log-format json \
+    "${WAYMARK_LOAD_FLAGS[@]}" ${NODE_FLAGS:-} "$@" \
     > "$results/$name.log" 2>&1 &
   pids+=($!)
   wait_port "$port"

@@ -65,7 +65,7 @@ for server in $servers; do
   case "$server" in
     waymark)
       "$root/target/release/waymark" serve --listen "127.0.0.1:$port" --data "$scratch" \
-        --log-format json > "$results/$server.log" 2>&1 &
+        --log-format json "${WAYMARK_LOAD_FLAGS[@]}" > "$results/$server.log" 2>&1 &
       args=(--url "ws://127.0.0.1:$port/maps/{map}")
       ;;
     y-websocket)

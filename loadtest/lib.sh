@@ -14,3 +14,9 @@ wait_port() {
   echo "nothing listens on port $1" >&2
   return 1
 }
+
+# Flags for every Waymark node under load: the generator is one client address standing in for
+# thousands of users, so the per-address and per-connection limits meant for real clients are
+# lifted (the limits themselves are measured by server/tests/limits.rs, not here).
+WAYMARK_LOAD_FLAGS=(--max-connections 1000000 --max-connections-per-address 1000000
+  --message-rate 1000000 --byte-rate 1GiB --awareness-rate 1000000)
