@@ -20,7 +20,6 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 use waymark_protocol::MapId;
 use waymark_protocol::schema::{self, Editor, JourneyMap, MAP_KINDS, comments, templates};
-use yrs::updates::decoder::Decode;
 use yrs::{Doc, ReadTxn, StateVector, Transact};
 
 /// Export formats: path name, content type, file extension.
@@ -497,18 +496,7 @@ async fn list_comments(
     Path(raw): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let id = existing(&shared, &raw).await?;
-    let (state, _) = Registry::request(&shared, &id, |reply| Command::State { reply }).await?;
-    let doc = Doc::new();
-    {
-        let mut txn = doc.transact_mut();
-        let update = yrs::Update::decode_v1(&state).map_err(|e| {
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
-        })?;
-        txn.apply_update(update).map_err(|e| {
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
-        })?;
-    }
-    let list = comments::read(&doc.transact());
+    let list = Registry::request(&shared, &id, |reply| Command::Comments { reply }).await?;
     Ok(Json(json!({ "id": id.as_str(), "comments": list })))
 }
 

@@ -407,6 +407,17 @@ impl Auth {
         }
     }
 
+    /// The caller of a request: its bearer token, else `query_token` (WebSocket clients that cannot
+    /// set headers), authenticated.
+    pub fn caller(
+        &self,
+        headers: &HeaderMap,
+        query_token: Option<&str>,
+    ) -> Result<Access, AuthError> {
+        let token = bearer(headers)?.or(query_token);
+        self.authenticate(token)
+    }
+
     /// Refuses a browser request from an origin that is neither the server's own nor listed.
     /// Requests without an `Origin` header (not from a browser page) pass.
     pub fn check_origin(&self, headers: &HeaderMap) -> Result<(), AuthError> {

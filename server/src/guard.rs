@@ -2,7 +2,7 @@
 //! A route without a rule is refused, so a new route cannot be left open by accident.
 
 use crate::api::paths;
-use crate::auth::{self, AuthError, Role};
+use crate::auth::{AuthError, Role};
 use crate::state::Shared;
 use axum::RequestExt;
 use axum::extract::{MatchedPath, RawPathParams, Request, State};
@@ -95,7 +95,7 @@ pub async fn check(State(shared): State<Arc<Shared>>, mut req: Request, next: Ne
     if rule == Rule::Public {
         return next.run(req).await;
     }
-    let access = match auth::bearer(req.headers()).and_then(|t| auth.authenticate(t)) {
+    let access = match auth.caller(req.headers(), None) {
         Ok(access) => access,
         Err(e) => return refusal(&shared, &e),
     };

@@ -49,6 +49,10 @@ pub enum Command {
     Read {
         reply: oneshot::Sender<waymark_protocol::schema::Read>,
     },
+    /// The map's comments, once everything applied is durable.
+    Comments {
+        reply: oneshot::Sender<Vec<waymark_protocol::schema::comments::Comment>>,
+    },
     /// The whole document as a v1 update, and its state vector, once everything applied is durable.
     State {
         reply: oneshot::Sender<(Vec<u8>, Vec<u8>)>,
@@ -631,6 +635,12 @@ impl Room {
             Command::Read { reply } => {
                 self.flush().await?;
                 let _ = reply.send(waymark_protocol::schema::read(&self.doc.transact()));
+            }
+            Command::Comments { reply } => {
+                self.flush().await?;
+                let _ = reply.send(waymark_protocol::schema::comments::read(
+                    &self.doc.transact(),
+                ));
             }
             Command::State { reply } => {
                 self.flush().await?;

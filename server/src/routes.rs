@@ -1,6 +1,6 @@
 //! HTTP routes: the WebSocket endpoint `/maps/{mapId}` and the operational endpoints.
 
-use crate::auth::{self, Role};
+use crate::auth::Role;
 use crate::connection;
 use crate::state::Shared;
 use crate::throttle::{self, Full};
@@ -100,8 +100,7 @@ async fn connect(
     let auth = &shared.config.auth;
     let access = auth
         .check_origin(&parts.headers)
-        .and_then(|()| auth::bearer(&parts.headers))
-        .and_then(|t| auth.authenticate(t.or(query.get("token").map(String::as_str))))
+        .and_then(|()| auth.caller(&parts.headers, query.get("token").map(String::as_str)))
         .and_then(|a| a.require(&map, Role::Viewer).map(|()| a));
     let access = match access {
         Ok(access) => access,

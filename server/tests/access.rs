@@ -72,6 +72,20 @@ async fn connect_as(server: &TestServer, map: &str, token: &str) -> MapClient {
     c
 }
 
+/// A token from `waymark token ARGS` (with `env`), as a script would mint one.
+async fn minted(args: &[&str], env: &[(&str, &str)]) -> String {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_waymark"))
+        .arg("token")
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
 /// The HTTP answer to a WebSocket connection attempt that was refused.
 async fn refused(url: String) -> (u16, serde_json::Value) {
     match MapClient::connect(url).await {
@@ -689,9 +703,8 @@ async fn anonymous_access_is_only_for_loopback_unless_asked_for() {
     );
 
     // A token minted by `waymark token` opens it.
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_waymark"))
-        .args([
-            "token",
+    let token = minted(
+        &[
             "--user",
             "ana",
             "--map",
@@ -700,18 +713,11 @@ async fn anonymous_access_is_only_for_loopback_unless_asked_for() {
             "viewer",
             "--expires-in",
             "10m",
-        ])
-        .env("WAYMARK_AUTH_SECRET", SECRET)
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let minted = String::from_utf8(out.stdout).unwrap();
-    let c = MapClient::connect(format!("{url}?token={}", minted.trim()))
+        ],
+        &[("WAYMARK_AUTH_SECRET", SECRET)],
+    )
+    .await;
+    let c = MapClient::connect(format!("{url}?token={token}"))
         .await
         .unwrap();
     c.synced(WAIT).await.unwrap();
@@ -751,19 +757,21 @@ async fn tokens_signed_with_a_private_key_are_verified_with_its_public_key() {
         let mint = |key: &str| {
             let key = keys.join(key);
             async move {
-                let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_waymark"))
-                    .args(["token", "--user", "ana", "--map", "*", "--role", "editor"])
-                    .arg("--private-key")
-                    .arg(key)
-                    .output()
-                    .await
-                    .unwrap();
-                assert!(
-                    out.status.success(),
-                    "{}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-                String::from_utf8(out.stdout).unwrap().trim().to_owned()
+                let key = key.to_str().unwrap();
+                minted(
+                    &[
+                        "--user",
+                        "ana",
+                        "--map",
+                        "*",
+                        "--role",
+                        "editor",
+                        "--private-key",
+                        key,
+                    ],
+                    &[],
+                )
+                .await
             }
         };
         let good = mint(private).await;
