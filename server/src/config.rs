@@ -115,6 +115,11 @@ pub struct ServeArgs {
     #[arg(long, env = "WAYMARK_DATABASE_URL")]
     pub database_url: Option<String>,
 
+    /// Serve the browser editor from this directory (a `clients/web/dist` being worked on) instead
+    /// of the copy built into the binary; files are read at every request.
+    #[arg(long, env = "WAYMARK_WEB_DIR")]
+    pub web_dir: Option<PathBuf>,
+
     /// Longest a graceful shutdown may take before the process exits anyway.
     #[arg(long, env = "WAYMARK_SHUTDOWN_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
     pub shutdown_timeout: Duration,
@@ -312,6 +317,8 @@ pub struct Config {
     pub limits: Limits,
     /// How callers are authenticated (default: not at all).
     pub auth: std::sync::Arc<crate::auth::Auth>,
+    /// Where the editor's files are read from instead of the built-in copy (`None`: built in).
+    pub web_dir: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -332,6 +339,7 @@ impl Default for Config {
             node_id: default_node_id(),
             limits: Limits::default(),
             auth: Default::default(),
+            web_dir: None,
         }
     }
 }
@@ -344,6 +352,7 @@ impl From<&ServeArgs> for Config {
             unload_after: a.unload_after,
             shutdown_timeout: a.shutdown_timeout,
             redis_url: a.redis_url.clone(),
+            web_dir: a.web_dir.clone(),
             auto_version_after: (!a.auto_version_after.is_zero()).then_some(a.auto_version_after),
             limits: Limits {
                 max_connections: a.max_connections,

@@ -27,6 +27,7 @@ pub mod telemetry;
 mod throttle;
 mod upgrade;
 mod versions;
+mod web;
 
 pub use config::Config;
 

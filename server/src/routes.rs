@@ -1,4 +1,5 @@
-//! HTTP routes: the WebSocket endpoint `/maps/{mapId}` and the operational endpoints.
+//! HTTP routes: the WebSocket endpoint `/maps/{mapId}`, the operational endpoints, and where the API
+//! and the browser editor's pages are mounted.
 
 use crate::auth::Role;
 use crate::connection;
@@ -41,6 +42,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
                 crate::guard::check,
             )),
         )
+        .merge(crate::web::router(shared.config.web_dir.clone()))
         .fallback(not_found)
         .with_state(shared)
 }

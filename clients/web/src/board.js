@@ -1,0 +1,540 @@
+// The map as a grid: stages and steps across, lanes down, cards in cells. Renders by reconciling
+// keyed elements (so a remote edit touches only what changed) and turns pointer, drag and keyboard
+// gestures into the edits of model.js.
+import { h } from './dom.js';
+import * as M from './model.js';
+import { renderEmotionLane } from './emotion.js';
+import { bindText } from './textbind.js';
+
+const CARD = 'application/x-waymark-card';
+const STEP = 'application/x-waymark-step';
+const STAGE = 'application/x-waymark-stage';
+const LANE = 'application/x-waymark-lane';
+
+const LANE_NAMES = new Map(M.LANE_KINDS);
+const EVIDENCE_MARK = { hypothesis: '○', reported: '◔', observed: '◑', validated: '●' };
+
+export class Board {
+  /**
+   * `ed` is the editor: `doc`, `map` (the latest read), `readOnly`, `selection`, `select(collection,
+   * id)`, `editingCard`.
+   */
+  constructor(ed) {
+    this.ed = ed;
+    this.els = new Map();
+    this.grid = h('div', { class: 'grid', attrs: { role: 'grid', 'aria-label': 'Journey map', 'aria-readonly': ed.readOnly ? 'true' : null } });
+    this.cursors = h('div', { class: 'cursors', attrs: { 'aria-hidden': 'true' } });
+    this.canvas = h('div', { class: 'canvas' }, this.grid, this.cursors);
+    this.el = h('div', { class: 'board', dataset: { testid: 'board' } }, this.canvas);
+    this.editing = null; // { id, unbind, field }
+    this.grid.addEventListener('keydown', (e) => this.onKey(e));
+    this.grid.addEventListener('dragend', () => this.clearDrop());
+  }
+
+  /** Column width in CSS pixels (columns are fixed, in rem, so text scaling widens them). */
+  colWidth() {
+    return this.grid.querySelector('.step-head')?.getBoundingClientRect().width || 240;
+  }
+
+  /** The element for `key`, made by `create` the first time; `inGrid`: a direct child of the grid. */
+  keyed(key, create, inGrid = true) {
+    let el = this.els.get(key);
+    if (!el) {
+      el = create();
+      el.dataset.key = key;
+      this.els.set(key, el);
+    }
+    if (inGrid) this.want.push(el);
+    this.wantKeys.add(key);
+    return el;
+  }
+
+  render() {
+    const map = this.ed.map;
+    this.want = [];
+    this.wantKeys = new Set();
+    // Columns: every step; a stage without steps keeps one empty column so it can be seen and used.
+    const columns = [];
+    const groups = [];
+    for (const stage of map.stages) {
+      const steps = map.steps.filter((s) => s.stageId === stage.id);
+      groups.push({ stage, start: columns.length, span: Math.max(1, steps.length), steps });
+      if (steps.length) for (const step of steps) columns.push({ step, stage });
+      else columns.push({ step: null, stage });
+    }
+    const orphans = map.steps.filter((s) => !map.stageIds.has(s.stageId));
+    if (orphans.length) {
+      groups.push({ stage: null, start: columns.length, span: orphans.length, steps: orphans });
+      for (const step of orphans) columns.push({ step, stage: null });
+    }
+    this.columns = columns;
+    this.grid.style.gridTemplateColumns = `var(--head) repeat(${Math.max(1, columns.length)}, var(--col))`;
+
+    this.renderCorner();
+    for (const g of groups) this.renderStage(g);
+    columns.forEach((c, i) => this.renderStep(c, i));
+    let row = 3;
+    for (const lane of map.lanes) {
+      this.renderLaneHead(lane, row);
+      if (lane.kind === 'emotions') this.renderEmotions(lane, row, columns);
+      else columns.forEach((c, i) => this.renderCell(lane, c, i, row));
+      row++;
+    }
+    if (!this.ed.readOnly) {
+      this.keyed('add-lane', () => h('div', { class: 'add-lane' },
+        h('button', { class: 'ghost', text: '+ Add lane', dataset: { testid: 'add-lane' }, onclick: () => this.ed.addLane() }),
+      )).style.gridRow = String(row);
+    }
+    if (!map.lanes.length || !columns.length) {
+      this.keyed('empty-hint', () => h('p', { class: 'empty-hint muted' })).textContent = this.ed.readOnly
+        ? 'This map is empty.'
+        : !columns.length ? 'Add a stage to start the map.' : 'Add a lane to start placing cards.';
+    }
+    // Drop what is gone, then put the rest in order (order is the tab order).
+    for (const [key, el] of this.els) {
+      if (!this.wantKeys.has(key)) {
+        el.remove();
+        this.els.delete(key);
+      }
+    }
+    reorder(this.grid, this.want);
+    this.markSelection();
+  }
+
+  renderCorner() {
+    const corner = this.keyed('corner', () => h('div', { class: 'corner' },
+      h('span', { class: 'corner-label', text: 'Stages' }),
+      this.ed.readOnly ? null : h('button', {
+        class: 'ghost small', text: '+ Stage', dataset: { testid: 'add-stage' },
+        attrs: { 'aria-label': 'Add a stage' }, onclick: () => this.ed.addStage(),
+      })));
+    corner.style.gridRow = '1';
+    const corner2 = this.keyed('corner2', () => h('div', { class: 'corner corner-steps' }, h('span', { class: 'corner-label', text: 'Steps' })));
+    corner2.style.gridRow = '2';
+  }
+
+  renderStage({ stage, start, span }) {
+    const key = stage ? `stage:${stage.id}` : 'stage:orphans';
+    const el = this.keyed(key, () => {
+      const name = h('span', { class: 'head-name' });
+      const el = h('div', { class: 'stage-head', attrs: { role: 'columnheader' } }, name);
+      el._name = name;
+      if (stage && !this.ed.readOnly) {
+        el.tabIndex = 0;
+        el.draggable = true;
+        el.append(h('span', { class: 'head-tools' },
+          h('button', { class: 'ghost small', text: '+ Step', attrs: { 'aria-label': `Add a step to ${stage.name}` }, dataset: { testid: 'add-step' }, onclick: (e) => { e.stopPropagation(); this.ed.addStep(stage.id); } })));
+        this.headerGestures(el, 'stages', stage.id, STAGE);
+      } else if (stage) {
+        el.tabIndex = 0;
+        el.addEventListener('click', () => this.ed.select('stages', stage.id));
+      }
+      return el;
+    });
+    el._name.textContent = stage ? stage.name || 'Untitled stage' : 'Steps without a stage';
+    if (stage) el.dataset.id = stage.id;
+    el.style.gridRow = '1';
+    el.style.gridColumn = `${start + 2} / span ${span}`;
+    el.title = stage?.description || '';
+  }
+
+  renderStep({ step, stage }, i) {
+    const key = step ? `step:${step.id}` : `step-empty:${stage.id}`;
+    const el = this.keyed(key, () => {
+      const name = h('span', { class: 'head-name' });
+      const el = h('div', { class: 'step-head', attrs: { role: 'columnheader' } }, name);
+      el._name = name;
+      if (step) {
+        el.tabIndex = 0;
+        if (!this.ed.readOnly) {
+          el.draggable = true;
+          el.append(h('span', { class: 'head-tools' },
+            h('button', { class: 'ghost small icon', text: '+', attrs: { 'aria-label': 'Add a step after this one', title: 'Add a step after this one' }, onclick: (e) => { e.stopPropagation(); this.ed.addStep(step.stageId, step.id); } })));
+          this.headerGestures(el, 'steps', step.id, STEP);
+        } else el.addEventListener('click', () => this.ed.select('steps', step.id));
+      } else {
+        el.classList.add('empty');
+        if (!this.ed.readOnly) {
+          el.append(h('button', { class: 'ghost small', text: '+ Add a step', onclick: () => this.ed.addStep(stage.id) }));
+          this.dropTarget(el, [STEP], (type, id) => this.ed.moveStep(id, stage.id, null));
+        }
+      }
+      return el;
+    });
+    el._name.textContent = step ? step.name || 'Untitled step' : 'No steps yet';
+    if (step) el.dataset.id = step.id;
+    el.style.gridRow = '2';
+    el.style.gridColumn = String(i + 2);
+    el.title = step?.description || '';
+  }
+
+  renderLaneHead(lane, row) {
+    const el = this.keyed(`lane:${lane.id}`, () => {
+      const name = h('span', { class: 'head-name' });
+      const kind = h('span', { class: 'lane-kind' });
+      const el = h('div', { class: 'lane-head', tabIndex: 0, attrs: { role: 'rowheader' } }, name, kind);
+      el._name = name;
+      el._kind = kind;
+      if (!this.ed.readOnly) {
+        el.draggable = true;
+        this.headerGestures(el, 'lanes', lane.id, LANE);
+      } else el.addEventListener('click', () => this.ed.select('lanes', lane.id));
+      return el;
+    });
+    el._name.textContent = lane.name || LANE_NAMES.get(lane.kind) || lane.kind;
+    const persona = lane.personaId && this.ed.map.personas.find((p) => p.id === lane.personaId);
+    el._kind.textContent = [LANE_NAMES.get(lane.kind) ?? lane.kind, persona?.name].filter(Boolean).join(' · ');
+    el.dataset.id = lane.id;
+    el.dataset.kind = lane.kind;
+    el.style.gridRow = String(row);
+  }
+
+  renderEmotions(lane, row, columns) {
+    const el = this.keyed(`emo:${lane.id}`, () => h('div', { class: 'emotion-cell', dataset: { testid: 'emotion-lane' } }));
+    el.style.gridRow = String(row);
+    el.style.gridColumn = `2 / span ${Math.max(1, columns.length)}`;
+    renderEmotionLane(el, lane, columns, this.ed);
+  }
+
+  renderCell(lane, column, i, row) {
+    const { step, stage } = column;
+    const key = step ? `cell:${lane.id}|${step.id}` : `cell:${lane.id}|empty:${stage.id}`;
+    const el = this.keyed(key, () => {
+      const el = h('div', { class: `cell k-${lane.kind}`, attrs: { role: 'gridcell' } });
+      if (step) {
+        el.dataset.lane = lane.id;
+        el.dataset.step = step.id;
+        if (!this.ed.readOnly) {
+          el._add = h('button', {
+            class: 'cell-add', text: '+', dataset: { testid: 'add-card' },
+            onclick: () => this.ed.addCard(lane.id, step.id),
+          });
+          this.cardDrop(el, lane.id, step.id);
+        }
+      } else el.classList.add('empty');
+      return el;
+    });
+    el.style.gridRow = String(row);
+    el.style.gridColumn = String(i + 2);
+    if (!step) return;
+    if (el._add) el._add.setAttribute('aria-label', `Add a card: ${lane.name} at ${step.name}`);
+    const cards = this.ed.map.cells.get(`${lane.id}|${step.id}`) ?? [];
+    const children = cards.map((c) => this.renderCard(c, lane));
+    if (el._add) children.push(el._add);
+    const drop = el.querySelector('.drop-line');
+    reorder(el, children);
+    if (drop) el.append(drop);
+  }
+
+  renderCard(card, lane) {
+    const key = `card:${card.id}`;
+    const el = this.keyed(key, () => {
+      const text = h('div', { class: 'card-text' });
+      const meta = h('div', { class: 'card-meta' });
+      const el = h('article', { class: 'card', tabIndex: 0, dataset: { testid: 'card', id: card.id } }, text, meta);
+      el._text = text;
+      el._meta = meta;
+      el.addEventListener('click', () => this.ed.select('cards', card.id));
+      el.addEventListener('dblclick', () => this.startEditing(card.id));
+      if (!this.ed.readOnly) {
+        el.draggable = true;
+        el.addEventListener('dragstart', (e) => {
+          if (this.editing?.id === card.id) return e.preventDefault();
+          e.dataTransfer.setData(CARD, card.id);
+          e.dataTransfer.effectAllowed = 'move';
+          el.classList.add('dragging');
+        });
+        el.addEventListener('dragend', () => el.classList.remove('dragging'));
+      }
+      return el;
+    }, false);
+    const links = this.ed.map.links.filter((l) => l.from === card.id || l.to === card.id).length;
+    const persona = card.personaId && this.ed.map.personas.find((p) => p.id === card.personaId);
+    const sig = [card.text, card.evidence, card.severity, card.impact, card.effort, card.status, card.owner, card.due, links, lane.kind, persona?.name, card.endStepId, card.imageUrl].join('\u0001');
+    if (el._sig !== sig) {
+      el._sig = sig;
+      el.className = `card k-${lane.kind}`;
+      if (this.editing?.id !== card.id) el._text.textContent = card.text || '';
+      el._text.classList.toggle('placeholder', !card.text);
+      if (!card.text && this.editing?.id !== card.id) el._text.textContent = 'Empty card';
+      el._meta.replaceChildren(...cardMeta(card, lane, links, persona, this.ed.map));
+      el.setAttribute('aria-label', `${LANE_NAMES.get(lane.kind) ?? 'Card'}: ${card.text || 'empty card'}`);
+      el.dataset.evidence = card.evidence ?? 'hypothesis';
+    }
+    return el;
+  }
+
+  /** Marks the selected element, and the ones others have selected. */
+  markSelection() {
+    for (const el of this.grid.querySelectorAll('.selected')) el.classList.remove('selected');
+    const sel = this.ed.selection;
+    if (sel) {
+      const prefix = { cards: 'card', steps: 'step', stages: 'stage', lanes: 'lane' }[sel.collection];
+      this.els.get(`${prefix}:${sel.id}`)?.classList.add('selected');
+    }
+  }
+
+  // ---- inline editing of a card's text ----
+
+  startEditing(cardId) {
+    if (this.ed.readOnly) return;
+    if (this.editing?.id === cardId) return;
+    this.stopEditing();
+    const el = this.els.get(`card:${cardId}`);
+    const ytext = this.ed.cardText(cardId);
+    if (!el || !ytext) return;
+    const field = h('textarea', { class: 'card-edit', attrs: { 'aria-label': 'Card text' }, dataset: { testid: 'card-editor' } });
+    el.draggable = false;
+    el._text.replaceChildren(field);
+    el._text.classList.remove('placeholder');
+    const unbind = bindText(field, ytext, this.ed.doc);
+    this.editing = { id: cardId, unbind, field };
+    field.addEventListener('keydown', (e) => {
+      e.stopPropagation();
+      if (e.key === 'Escape' || (e.key === 'Enter' && !e.shiftKey)) {
+        e.preventDefault();
+        this.stopEditing(true);
+      }
+    });
+    field.addEventListener('blur', () => this.stopEditing());
+    field.focus();
+    field.setSelectionRange(field.value.length, field.value.length);
+    this.ed.select('cards', cardId);
+  }
+
+  stopEditing(refocus = false) {
+    const editing = this.editing;
+    if (!editing) return;
+    this.editing = null;
+    editing.unbind();
+    const el = this.els.get(`card:${editing.id}`);
+    if (el) {
+      el.draggable = !this.ed.readOnly;
+      el._sig = null;
+      const card = this.ed.map.cards.get(editing.id);
+      el._text.textContent = card?.text || 'Empty card';
+      el._text.classList.toggle('placeholder', !card?.text);
+      if (refocus) el.focus();
+    }
+    this.ed.refresh();
+  }
+
+  // ---- drag and drop ----
+
+  /** Cards dropped on a cell go where the pointer is among its cards. */
+  cardDrop(cell, laneId, stepId) {
+    cell.addEventListener('dragover', (e) => {
+      if (!e.dataTransfer.types.includes(CARD)) return;
+      e.preventDefault();
+      e.dataTransfer.dropEffect = 'move';
+      const index = this.dropIndex(cell, e.clientY);
+      let line = cell.querySelector('.drop-line');
+      if (!line) line = h('div', { class: 'drop-line' });
+      const cards = [...cell.querySelectorAll('.card:not(.dragging)')];
+      cell.insertBefore(line, cards[index] ?? cell.querySelector('.cell-add'));
+      cell.classList.add('drop');
+    });
+    cell.addEventListener('dragleave', (e) => {
+      if (!cell.contains(e.relatedTarget)) this.clearDrop();
+    });
+    cell.addEventListener('drop', (e) => {
+      const id = e.dataTransfer.getData(CARD);
+      if (!id) return;
+      e.preventDefault();
+      const index = this.dropIndex(cell, e.clientY);
+      this.clearDrop();
+      this.ed.moveCard(id, laneId, stepId, index);
+    });
+  }
+
+  dropIndex(cell, y) {
+    const cards = [...cell.querySelectorAll('.card:not(.dragging)')];
+    const i = cards.findIndex((c) => {
+      const r = c.getBoundingClientRect();
+      return y < r.top + r.height / 2;
+    });
+    return i === -1 ? cards.length : i;
+  }
+
+  clearDrop() {
+    for (const el of this.grid.querySelectorAll('.drop-line')) el.remove();
+    for (const el of this.grid.querySelectorAll('.drop, .drop-before, .drop-after')) el.classList.remove('drop', 'drop-before', 'drop-after');
+  }
+
+  dropTarget(el, types, onDrop, { side } = {}) {
+    el.addEventListener('dragover', (e) => {
+      const type = types.find((t) => e.dataTransfer.types.includes(t));
+      if (!type) return;
+      e.preventDefault();
+      this.clearDrop();
+      if (side) el.classList.add(side(e) ? 'drop-after' : 'drop-before');
+      else el.classList.add('drop');
+    });
+    el.addEventListener('dragleave', () => el.classList.remove('drop', 'drop-before', 'drop-after'));
+    el.addEventListener('drop', (e) => {
+      const type = types.find((t) => e.dataTransfer.types.includes(t));
+      if (!type) return;
+      e.preventDefault();
+      const after = side ? side(e) : false;
+      this.clearDrop();
+      onDrop(type, e.dataTransfer.getData(type), after);
+    });
+  }
+
+  /** Select on click, rename on double-click or Enter, drag to reorder. */
+  headerGestures(el, collection, id, type) {
+    el.addEventListener('click', () => this.ed.select(collection, id));
+    el.addEventListener('dblclick', () => this.rename(el, collection, id));
+    el.addEventListener('dragstart', (e) => {
+      e.dataTransfer.setData(type, id);
+      e.dataTransfer.effectAllowed = 'move';
+    });
+    const horizontal = collection !== 'lanes';
+    const side = (e) => {
+      const r = el.getBoundingClientRect();
+      return horizontal ? e.clientX > r.left + r.width / 2 : e.clientY > r.top + r.height / 2;
+    };
+    if (collection === 'steps') {
+      this.dropTarget(el, [STEP], (t, dragged, after) => this.ed.moveStep(dragged, null, id, after), { side });
+    } else if (collection === 'stages') {
+      this.dropTarget(el, [STAGE, STEP], (t, dragged, after) => {
+        if (t === STAGE) this.ed.moveStage(dragged, id, after);
+        else this.ed.moveStep(dragged, id, null);
+      }, { side });
+    } else if (collection === 'lanes') {
+      this.dropTarget(el, [LANE], (t, dragged, after) => this.ed.moveLane(dragged, id, after), { side });
+    }
+  }
+
+  rename(el, collection, id) {
+    if (this.ed.readOnly || el.querySelector('input')) return;
+    const entity = this.ed.entity(collection, id);
+    if (!entity) return;
+    const input = h('input', { class: 'head-input', value: entity.name, attrs: { 'aria-label': 'Name' }, dataset: { testid: 'rename' } });
+    el._name.replaceChildren(input);
+    el.draggable = false;
+    let done = false;
+    const finish = (save) => {
+      if (done) return;
+      done = true;
+      if (save && input.value.trim() !== entity.name) M.update(this.ed.doc, collection, id, { name: input.value.trim() });
+      el._name.textContent = save ? input.value.trim() : entity.name;
+      el.draggable = true;
+      el.focus();
+    };
+    input.addEventListener('keydown', (e) => {
+      e.stopPropagation();
+      if (e.key === 'Enter') finish(true);
+      if (e.key === 'Escape') finish(false);
+    });
+    input.addEventListener('blur', () => finish(true));
+    input.addEventListener('click', (e) => e.stopPropagation());
+    input.focus();
+    input.select();
+  }
+
+  // ---- keyboard ----
+
+  onKey(e) {
+    const target = e.target;
+    if (target.matches('input, textarea, select')) return;
+    const card = target.closest('.card');
+    const head = target.closest('.step-head, .stage-head, .lane-head');
+    if (card) this.cardKey(e, card.dataset.id);
+    else if (head?.dataset.id) this.headKey(e, head);
+  }
+
+  cardKey(e, id) {
+    const card = this.ed.map.cards.get(id);
+    if (!card) return;
+    const cell = this.ed.map.cells.get(`${card.laneId}|${card.stepId}`) ?? [];
+    const index = cell.findIndex((c) => c.id === id);
+    const cols = this.columns.filter((c) => c.step);
+    const col = cols.findIndex((c) => c.step.id === card.stepId);
+    const lanes = this.ed.map.lanes.filter((l) => l.kind !== 'emotions');
+    const laneIndex = lanes.findIndex((l) => l.id === card.laneId);
+    const ro = this.ed.readOnly;
+    if (e.key === 'Enter' && !ro) this.startEditing(id);
+    else if ((e.key === 'Delete' || e.key === 'Backspace') && !ro) this.ed.deleteCard(id, true);
+    else if (e.key === 'Escape') this.ed.select(null);
+    else if (e.altKey && !ro && e.key.startsWith('Arrow')) {
+      if (e.key === 'ArrowUp' && index > 0) this.ed.moveCard(id, card.laneId, card.stepId, index - 1);
+      else if (e.key === 'ArrowDown' && index < cell.length - 1) this.ed.moveCard(id, card.laneId, card.stepId, index + 1);
+      else if (e.key === 'ArrowUp' && laneIndex > 0) this.ed.moveCard(id, lanes[laneIndex - 1].id, card.stepId, Infinity);
+      else if (e.key === 'ArrowDown' && laneIndex >= 0 && laneIndex < lanes.length - 1) this.ed.moveCard(id, lanes[laneIndex + 1].id, card.stepId, 0);
+      else if (e.key === 'ArrowLeft' && col > 0) this.ed.moveCard(id, card.laneId, cols[col - 1].step.id, Infinity);
+      else if (e.key === 'ArrowRight' && col >= 0 && col < cols.length - 1) this.ed.moveCard(id, card.laneId, cols[col + 1].step.id, Infinity);
+      else return;
+      this.ed.afterRender(() => this.els.get(`card:${id}`)?.focus());
+    } else if (e.key.startsWith('Arrow')) {
+      let next = null;
+      if (e.key === 'ArrowUp') next = cell[index - 1];
+      if (e.key === 'ArrowDown') next = cell[index + 1];
+      const cellEl = this.els.get(`cell:${card.laneId}|${card.stepId}`);
+      const sideways = e.key === 'ArrowLeft' ? -1 : e.key === 'ArrowRight' ? 1 : 0;
+      if (sideways && cols[col + sideways]) {
+        const other = this.els.get(`cell:${card.laneId}|${cols[col + sideways].step.id}`);
+        (other?.querySelector('.card') ?? other?.querySelector('.cell-add'))?.focus();
+      } else if (next) this.els.get(`card:${next.id}`)?.focus();
+      else if (e.key === 'ArrowDown') cellEl?.querySelector('.cell-add')?.focus();
+      else return;
+    } else return;
+    e.preventDefault();
+  }
+
+  headKey(e, head) {
+    const id = head.dataset.id;
+    const collection = head.classList.contains('step-head') ? 'steps' : head.classList.contains('stage-head') ? 'stages' : 'lanes';
+    const ro = this.ed.readOnly;
+    if (e.key === 'Enter' && !ro) this.rename(head, collection, id);
+    else if (e.key === ' ') this.ed.select(collection, id);
+    else if ((e.key === 'Delete' || e.key === 'Backspace') && !ro) this.ed.deleteEntity(collection, id);
+    else if (e.altKey && !ro && e.key.startsWith('Arrow')) {
+      const forward = e.key === 'ArrowRight' || e.key === 'ArrowDown';
+      if (collection === 'lanes' && (e.key === 'ArrowUp' || e.key === 'ArrowDown')) this.ed.nudge('lanes', id, forward);
+      else if (collection !== 'lanes' && (e.key === 'ArrowLeft' || e.key === 'ArrowRight')) this.ed.nudge(collection, id, forward);
+      else return;
+      this.ed.afterRender(() => this.grid.querySelector(`[data-id="${CSS.escape(id)}"]`)?.focus());
+    } else return;
+    e.preventDefault();
+  }
+}
+
+/** Puts `children` into `parent` in this order, moving only what is out of place. */
+export function reorder(parent, children) {
+  let i = 0;
+  for (const child of children) {
+    const at = parent.children[i];
+    if (at !== child) parent.insertBefore(child, at ?? null);
+    i++;
+  }
+  while (parent.children.length > children.length) parent.lastElementChild.remove();
+}
+
+/** The small signs of a card: evidence, severity, impact and effort, status, owner, links. */
+function cardMeta(card, lane, links, persona, map) {
+  const out = [];
+  const evidence = card.evidence ?? 'hypothesis';
+  out.push(h('span', { class: `badge ev ev-${evidence}`, title: `Evidence: ${evidence}${card.evidenceSource ? ` (${card.evidenceSource})` : ''}`, text: `${EVIDENCE_MARK[evidence] ?? '?'} ${evidence}` }));
+  if (card.severity !== null) {
+    const s = Math.max(1, Math.min(5, Math.trunc(card.severity)));
+    out.push(h('span', { class: `badge sev sev-${s}`, title: `Severity ${s} of 5`, attrs: { 'aria-label': `Severity ${s} of 5` } },
+      h('span', { class: 'sev-bars', attrs: { 'aria-hidden': 'true' } }, ...[1, 2, 3, 4, 5].map((n) => h('i', { class: n <= s ? 'on' : '' }))),
+      h('span', { text: `S${s}` })));
+  }
+  if (card.impact !== null || card.effort !== null) {
+    out.push(h('span', { class: 'badge', title: 'Impact and effort, 1–5', text: `Impact ${card.impact ?? '–'} · Effort ${card.effort ?? '–'}` }));
+  }
+  if (card.status) out.push(h('span', { class: `badge status st-${card.status}`, text: card.status.replace('-', ' ') }));
+  if (card.owner || card.due) out.push(h('span', { class: 'badge', text: [card.owner, card.due].filter(Boolean).join(' · ') }));
+  if (persona) out.push(h('span', { class: 'badge persona', text: persona.name }));
+  if (links) out.push(h('span', { class: 'badge link', title: `${links} linked card${links > 1 ? 's' : ''}`, text: `⇄ ${links}` }));
+  if (card.endStepId) {
+    const end = map.steps.find((s) => s.id === card.endStepId);
+    if (end) out.push(h('span', { class: 'badge', text: `→ ${end.name}` }));
+  }
+  if (card.imageUrl && /^https?:\/\//.test(card.imageUrl)) {
+    out.push(h('img', { class: 'card-image', src: card.imageUrl, alt: card.text || 'Picture', loading: 'lazy', referrerPolicy: 'no-referrer' }));
+  }
+  return out;
+}

@@ -1,0 +1,416 @@
+// The editor page at `/m/{mapId}`: the top bar, the grid, the side panels, and the editor object
+// (`ed`) through which they read the map and change it.
+import * as Y from 'yjs';
+import { h, toast, confirmDialog, promptDialog } from './dom.js';
+import { api, claims, role, roleAtLeast } from './api.js';
+import * as M from './model.js';
+import { Session, rememberName } from './session.js';
+import { Board } from './board.js';
+import { Presence } from './presence.js';
+import { renderDetails, renderPersonas } from './inspector.js';
+import { renderInsights } from './insights.js';
+import { renderVersions } from './versions.js';
+import { exportMenu } from './exportmenu.js';
+
+const MAP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+export async function openEditor(root, mapId) {
+  document.title = `${mapId} · Waymark`;
+  if (!MAP_ID.test(mapId)) return fail(root, `“${mapId}” is not a map id: ids are letters, digits, “.”, “_” and “-”.`);
+  try {
+    await api(`/maps/${encodeURIComponent(mapId)}`);
+  } catch (e) {
+    if (e.status === 404) return missing(root, mapId);
+    if (e.status === 401) return fail(root, 'This server needs an access token: open the link you were given, which carries ?token=.');
+    if (e.status === 403) return fail(root, `Your access token does not cover the map “${mapId}” (${e.message}).`);
+    return fail(root, `The map could not be opened: ${e.message}`);
+  }
+  new Editor(root, mapId);
+}
+
+function fail(root, message) {
+  root.replaceChildren(h('main', { class: 'page-message' },
+    h('h1', { text: 'Cannot open this map' }), h('p', { text: message, dataset: { testid: 'page-error' } }),
+    h('p', {}, h('a', { href: '/', text: '← All maps' }))));
+}
+
+function missing(root, mapId) {
+  const create = roleAtLeast('editor') && h('button', {
+    class: 'primary', text: `Create “${mapId}”`, onclick: async () => {
+      try {
+        await api('/maps', { method: 'POST', body: { id: mapId, title: mapId } });
+        location.reload();
+      } catch (e) {
+        toast(e.message, 'error');
+      }
+    },
+  });
+  root.replaceChildren(h('main', { class: 'page-message' },
+    h('h1', { text: 'No such map' }), h('p', { dataset: { testid: 'page-error' }, text: `There is no map “${mapId}” on this server.` }),
+    h('p', {}, create, ' ', h('a', { href: '/', text: '← All maps' }))));
+}
+
+class Editor {
+  constructor(root, mapId) {
+    this.mapId = mapId;
+    this.readOnly = !roleAtLeast('editor');
+    this.session = new Session(mapId);
+    this.doc = this.session.doc;
+    this.map = M.readMap(this.doc);
+    this.selection = null;
+    this.panel = 'details';
+    this.afterRenderQueue = [];
+    this.board = new Board(this);
+    this.presence = new Presence(this);
+    this.buildPage(root);
+    this.doc.on('update', () => this.schedule());
+    this.session.onState(() => this.renderStatus());
+    this.session.undo.on('stack-item-added', () => this.renderUndo());
+    this.session.undo.on('stack-item-popped', () => this.renderUndo());
+    document.addEventListener('keydown', (e) => this.globalKey(e));
+    window.addEventListener('resize', () => this.schedule());
+    window.waymarkEditor = this; // for the end-to-end tests and the curious: the live document
+    this.renderStatus();
+    this.render();
+  }
+
+  // ---- page ----
+
+  buildPage(root) {
+    this.titleInput = h('input', { class: 'title-input', attrs: { 'aria-label': 'Map title' }, dataset: { testid: 'map-title' }, readOnly: this.readOnly });
+    this.titleInput.addEventListener('input', () => M.setTitle(this.doc, this.titleInput.value));
+    this.statusEl = h('span', { class: 'status', dataset: { testid: 'connection' }, attrs: { role: 'status' } });
+    this.undoBtn = h('button', { class: 'ghost', text: '↶ Undo', title: 'Undo your last edit (Ctrl+Z)', dataset: { testid: 'undo' }, onclick: () => this.session.undo.undo() });
+    this.redoBtn = h('button', { class: 'ghost', text: '↷ Redo', title: 'Redo (Ctrl+Shift+Z)', dataset: { testid: 'redo' }, onclick: () => this.session.undo.redo() });
+    this.panelButtons = new Map(['details', 'personas', 'insights', 'versions'].map((p) => [p, h('button', {
+      class: 'ghost', text: p[0].toUpperCase() + p.slice(1), dataset: { testid: `panel-${p}` },
+      attrs: { 'aria-pressed': 'false', 'aria-controls': 'side-panel' }, onclick: () => this.openPanel(this.panel === p ? null : p),
+    })]));
+    const me = this.presence.avatars;
+    me.addEventListener('click', async (e) => {
+      if (!e.target.closest('.me') || claims?.name || claims?.sub) return;
+      const name = await promptDialog('Your name, as others see it', this.session.awareness.getLocalState()?.user?.name ?? '');
+      if (name) {
+        rememberName(name);
+        this.presence.setName(name);
+      }
+    });
+    const bar = h('header', { class: 'topbar' },
+      h('a', { class: 'back', href: '/', text: '← Maps', title: 'All maps' }),
+      this.titleInput,
+      this.statusEl,
+      h('span', { class: 'spacer' }),
+      me,
+      this.readOnly ? h('span', { class: 'pill warn', text: `View only · ${role}`, dataset: { testid: 'read-only' } }) : [this.undoBtn, this.redoBtn],
+      h('span', { class: 'bar-sep' }),
+      [...this.panelButtons.values()],
+      exportMenu({ mapId: this.mapId, get title() { return document.title.replace(/ · Waymark$/, ''); } }));
+    this.banner = h('div', { class: 'banner', attrs: { role: 'alert' }, hidden: true, dataset: { testid: 'banner' } });
+    this.panelTitle = h('h2', {});
+    this.panelBody = h('div', { class: 'panel-body' });
+    this.side = h('aside', { class: 'side', id: 'side-panel', dataset: { testid: 'side-panel' } },
+      h('div', { class: 'panel-head' }, this.panelTitle, h('button', { class: 'ghost small', text: '✕', attrs: { 'aria-label': 'Close panel' }, onclick: () => this.openPanel(null) })),
+      this.panelBody);
+    this.loading = h('div', { class: 'loading', text: 'Loading the map…', dataset: { testid: 'loading' } });
+    root.replaceChildren(h('div', { class: 'editor' }, bar, this.banner, h('div', { class: 'workspace' }, this.board.el, this.loading, this.side)));
+    this.openPanel('details');
+  }
+
+  openPanel(name) {
+    this.panelCleanup?.();
+    this.panelCleanup = null;
+    this.panel = name;
+    for (const [p, b] of this.panelButtons) b.setAttribute('aria-pressed', String(p === name));
+    this.side.hidden = !name;
+    if (!name) return;
+    this.panelTitle.textContent = { details: 'Details', personas: 'Personas', insights: 'Insights', versions: 'Versions' }[name];
+    this.panelBody.replaceChildren();
+    if (name === 'insights') {
+      const body = h('div', {});
+      this.panelBody.append(body);
+      renderInsights(body, { mapId: this.mapId, onSelect: (c, id) => this.reveal(c, id) });
+    } else if (name === 'versions') {
+      const body = h('div', {});
+      this.panelBody.append(body);
+      renderVersions(body, {
+        mapId: this.mapId,
+        onSelect: (c, id) => this.reveal(c, id),
+        onRestored: (res) => toast(`Version ${res?.restored ?? ''} restored for everyone; version ${res?.safetyVersion ?? ''} keeps what was there before.`),
+      });
+    } else this.renderPanel(true);
+  }
+
+  /** Redraws the details or personas panel, unless someone is typing in it (their field is live). */
+  renderPanel(force = false) {
+    if (this.panel !== 'details' && this.panel !== 'personas') return;
+    if (!force && this.side.contains(document.activeElement) && document.activeElement.matches('input, textarea, select')) return;
+    this.panelCleanup?.();
+    if (this.panel === 'details') this.panelCleanup = renderDetails(this.panelBody, this);
+    else {
+      renderPersonas(this.panelBody, this);
+      this.panelCleanup = null;
+    }
+  }
+
+  renderStatus() {
+    const s = this.session;
+    const state = s.fatal ? 'closed' : s.status === 'connected' ? (s.synced ? 'connected' : 'syncing') : s.status;
+    this.statusEl.dataset.status = state;
+    this.statusEl.textContent = { connected: 'Live', syncing: 'Syncing…', connecting: 'Reconnecting…', disconnected: 'Offline', closed: 'Closed' }[state] ?? state;
+    this.loading.hidden = s.synced || !!s.fatal;
+    let message = null;
+    if (s.fatal) message = s.fatal.message;
+    else if (s.synced && state !== 'connected') message = 'Connection lost. Your edits are kept here and will be sent when it returns. Reconnecting…';
+    else if (!s.synced && state !== 'connected' && state !== 'syncing' && s.provider.wsUnsuccessfulReconnects > 2) message = 'Cannot reach the server. Retrying…';
+    this.banner.hidden = !message;
+    this.banner.textContent = message ?? '';
+    this.banner.dataset.kind = s.fatal ? 'error' : 'offline';
+    if (s.fatal?.code === 4004) this.readOnly = true;
+  }
+
+  renderUndo() {
+    this.undoBtn.disabled = this.session.undo.undoStack.length === 0;
+    this.redoBtn.disabled = this.session.undo.redoStack.length === 0;
+  }
+
+  schedule() {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // A frame when the page is visible; a timer as well, because hidden pages get no frames.
+    const run = () => {
+      if (!this.scheduled) return;
+      this.scheduled = false;
+      this.render();
+    };
+    requestAnimationFrame(run);
+    setTimeout(run, 100);
+  }
+
+  /** Reads the document and brings everything on screen up to date with it. */
+  render() {
+    const started = performance.now();
+    this.map = M.readMap(this.doc);
+    if (this.selection && !this.entity(this.selection.collection, this.selection.id)) this.select(null);
+    const title = this.map.meta.title || this.mapId;
+    document.title = `${title} · Waymark`;
+    if (document.activeElement !== this.titleInput) this.titleInput.value = this.map.meta.title;
+    this.board.render();
+    this.presence.refresh();
+    this.renderPanel();
+    this.renderUndo();
+    this.lastRender = performance.now() - started;
+    this.renders = (this.renders ?? 0) + 1;
+    const queue = this.afterRenderQueue.splice(0);
+    for (const fn of queue) fn();
+  }
+
+  refresh() {
+    this.schedule();
+  }
+
+  afterRender(fn) {
+    this.afterRenderQueue.push(fn);
+    this.schedule();
+  }
+
+  // ---- selection ----
+
+  select(collection, id, reveal = false) {
+    this.selection = collection ? { collection, id } : null;
+    this.presence.setSelection(this.selection);
+    this.board.markSelection();
+    if (collection && this.panel !== 'details' && this.panel !== 'insights') this.openPanel('details');
+    else if (this.panel === 'details') this.renderPanel(true);
+    if (reveal && collection) {
+      const prefix = { cards: 'card', steps: 'step', stages: 'stage', lanes: 'lane' }[collection];
+      const el = this.board.els.get(`${prefix}:${id}`);
+      el?.scrollIntoView({ block: 'nearest', inline: 'center', behavior: 'smooth' });
+      el?.focus({ preventScroll: true });
+    }
+  }
+
+  /** Shows an entity the insights or a comparison point at, if the grid shows that kind. */
+  reveal(collection, id) {
+    if (['cards', 'steps', 'stages', 'lanes'].includes(collection) && this.entity(collection, id)) this.select(collection, id, true);
+  }
+
+  entity(collection, id) {
+    const m = this.map;
+    if (collection === 'cards') return m.cards.get(id);
+    const list = { steps: m.steps, stages: m.stages, lanes: m.lanes, personas: m.personas }[collection];
+    return list?.find((e) => e.id === id);
+  }
+
+  /** A card's text as a Y.Text, turning a plain string (SCHEMA.md allows one) into one first. */
+  cardText(id) {
+    const card = this.doc.getMap('cards').get(id);
+    if (!(card instanceof Y.Map)) return null;
+    let text = card.get('text');
+    if (!(text instanceof Y.Text)) {
+      const value = typeof text === 'string' ? text : '';
+      M.edit(this.doc, () => {
+        text = new Y.Text(value);
+        card.set('text', text);
+      });
+    }
+    return text;
+  }
+
+  // ---- edits ----
+
+  addCard(laneId, stepId) {
+    const cell = this.map.cells.get(`${laneId}|${stepId}`) ?? [];
+    const id = M.addCard(this.doc, laneId, stepId, cell.length, cell);
+    this.render();
+    this.board.startEditing(id);
+    return id;
+  }
+
+  moveCard(id, laneId, stepId, index) {
+    const cell = (this.map.cells.get(`${laneId}|${stepId}`) ?? []).filter((c) => c.id !== id);
+    M.moveCard(this.doc, id, laneId, stepId, Math.min(index, cell.length), cell);
+  }
+
+  async deleteCard(id, refocus = false) {
+    const card = this.map.cards.get(id);
+    if (!card) return;
+    // Focus the neighbour, so keyboard users keep their place.
+    const cell = this.map.cells.get(`${card.laneId}|${card.stepId}`) ?? [];
+    const i = cell.findIndex((c) => c.id === id);
+    const next = cell[i + 1] ?? cell[i - 1];
+    M.deleteCard(this.doc, id);
+    if (this.selection?.id === id) this.select(null);
+    if (refocus) {
+      this.afterRender(() => (next ? this.board.els.get(`card:${next.id}`) : this.board.els.get(`cell:${card.laneId}|${card.stepId}`)?.querySelector('.cell-add'))?.focus());
+    }
+  }
+
+  async deleteEntity(collection, id) {
+    if (collection === 'cards') return this.deleteCard(id, true);
+    const m = this.map;
+    const entity = this.entity(collection, id);
+    if (!entity) return;
+    let cards = 0;
+    if (collection === 'steps') cards = [...m.cards.values()].filter((c) => c.stepId === id).length;
+    if (collection === 'lanes') cards = [...m.cards.values()].filter((c) => c.laneId === id).length;
+    if (collection === 'stages') {
+      const steps = new Set(m.steps.filter((s) => s.stageId === id).map((s) => s.id));
+      cards = [...m.cards.values()].filter((c) => steps.has(c.stepId)).length;
+    }
+    const what = { steps: 'step', stages: 'stage', lanes: 'lane', personas: 'persona' }[collection];
+    if (cards && !(await confirmDialog(`Delete the ${what} “${entity.name}” and its ${cards} card${cards > 1 ? 's' : ''}? (Undo brings them back.)`))) return;
+    if (collection === 'steps') M.deleteStep(this.doc, id);
+    if (collection === 'stages') M.deleteStage(this.doc, id);
+    if (collection === 'lanes') M.deleteLane(this.doc, id);
+    if (collection === 'personas') M.deletePersona(this.doc, id);
+    if (this.selection?.id === id) this.select(null);
+  }
+
+  addStage() {
+    const id = M.addStage(this.doc, this.map.stages.length, this.map.stages, 'New stage');
+    this.afterRender(() => {
+      const el = this.board.els.get(`stage:${id}`);
+      if (el) this.board.rename(el, 'stages', id);
+    });
+  }
+
+  addStep(stageId, afterStepId = null) {
+    const steps = this.map.steps.filter((s) => s.stageId === stageId);
+    const index = afterStepId ? steps.findIndex((s) => s.id === afterStepId) + 1 : steps.length;
+    const id = M.addStep(this.doc, stageId, index, steps, 'New step');
+    this.afterRender(() => {
+      const el = this.board.els.get(`step:${id}`);
+      if (el) this.board.rename(el, 'steps', id);
+    });
+  }
+
+  async addLane() {
+    const kind = h('select', { attrs: { 'aria-label': 'Kind of lane' }, dataset: { testid: 'lane-kind' } },
+      ...M.LANE_KINDS.map(([k, name]) => h('option', { value: k, text: name })));
+    const name = h('input', { attrs: { 'aria-label': 'Lane name' }, placeholder: 'Name (optional)', dataset: { testid: 'lane-name' } });
+    const dialog = h('dialog', { attrs: { 'aria-label': 'Add a lane' } },
+      h('form', { attrs: { method: 'dialog' } },
+        h('h2', { text: 'Add a lane' }),
+        h('label', { text: 'Kind' }), kind,
+        h('label', { text: 'Name' }), name,
+        h('div', { class: 'actions' },
+          h('button', { value: 'cancel', text: 'Cancel', formNoValidate: true }),
+          h('button', { class: 'primary', value: 'ok', text: 'Add lane', dataset: { testid: 'lane-ok' } }))));
+    document.body.append(dialog);
+    dialog.showModal();
+    kind.focus();
+    await new Promise((resolve) => dialog.addEventListener('close', resolve, { once: true }));
+    dialog.remove();
+    if (dialog.returnValue !== 'ok') return;
+    const label = name.value.trim() || M.LANE_KINDS.find(([k]) => k === kind.value)[1];
+    M.addLane(this.doc, this.map.lanes.length, this.map.lanes, kind.value, label);
+  }
+
+  /** Moves a step before/after another step, or to the end of a stage. */
+  moveStep(id, stageId, targetId, after = false) {
+    if (id === targetId) return;
+    let stage = stageId;
+    let list;
+    let index;
+    if (targetId) {
+      const target = this.map.steps.find((s) => s.id === targetId);
+      if (!target) return;
+      stage = target.stageId;
+      list = this.map.steps.filter((s) => s.stageId === stage && s.id !== id);
+      index = list.findIndex((s) => s.id === targetId) + (after ? 1 : 0);
+    } else {
+      list = this.map.steps.filter((s) => s.stageId === stage && s.id !== id);
+      index = list.length;
+    }
+    M.update(this.doc, 'steps', id, { stageId: stage, rank: M.rankAt(list, index) });
+  }
+
+  moveStage(id, targetId, after) {
+    this.moveIn('stages', this.map.stages, id, targetId, after);
+  }
+
+  moveLane(id, targetId, after) {
+    this.moveIn('lanes', this.map.lanes, id, targetId, after);
+  }
+
+  moveIn(collection, sorted, id, targetId, after) {
+    if (id === targetId) return;
+    const list = sorted.filter((e) => e.id !== id);
+    const index = list.findIndex((e) => e.id === targetId) + (after ? 1 : 0);
+    M.update(this.doc, collection, id, { rank: M.rankAt(list, index) });
+  }
+
+  /** One place earlier or later: the keyboard's way of dragging a header. */
+  nudge(collection, id, forward) {
+    if (collection === 'steps') {
+      const step = this.map.steps.find((s) => s.id === id);
+      const siblings = this.map.steps.filter((s) => s.stageId === step.stageId);
+      const i = siblings.findIndex((s) => s.id === id);
+      const neighbour = siblings[i + (forward ? 1 : -1)];
+      if (neighbour) return this.moveStep(id, null, neighbour.id, forward);
+      // Past the end of its stage: into the next (or previous) stage.
+      const stages = this.map.stages;
+      const si = stages.findIndex((s) => s.id === step.stageId);
+      const other = stages[si + (forward ? 1 : -1)];
+      if (!other) return;
+      const steps = this.map.steps.filter((s) => s.stageId === other.id);
+      const rank = forward ? M.rankAt(steps, 0) : M.rankAt(steps, steps.length);
+      return M.update(this.doc, 'steps', id, { stageId: other.id, rank });
+    }
+    const sorted = collection === 'stages' ? this.map.stages : this.map.lanes;
+    const i = sorted.findIndex((e) => e.id === id);
+    const neighbour = sorted[i + (forward ? 1 : -1)];
+    if (neighbour) this.moveIn(collection, sorted, id, neighbour.id, forward);
+  }
+
+  globalKey(e) {
+    const mod = e.ctrlKey || e.metaKey;
+    if (!mod || this.readOnly) return;
+    if (e.target.matches?.('input, textarea, select')) return; // their own undo
+    const key = e.key.toLowerCase();
+    if (key === 'z' && !e.shiftKey) this.session.undo.undo();
+    else if ((key === 'z' && e.shiftKey) || key === 'y') this.session.undo.redo();
+    else return;
+    e.preventDefault();
+  }
+}

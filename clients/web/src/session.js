@@ -1,0 +1,97 @@
+// One open map: its Y.Doc, the WebSocket provider that syncs it, presence (awareness) and undo.
+import * as Y from 'yjs';
+import { WebsocketProvider } from 'y-websocket';
+import { COLLECTIONS, LOCAL } from './model.js';
+import { claims, token } from './api.js';
+
+const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#e377c2', '#8c564b', '#ff7f0e', '#17becf', '#bcbd22', '#393b79'];
+const NAME_KEY = 'waymark.name';
+
+/** The name shown to others: the token's, else one the user chose, else a guest name. */
+export function myName() {
+  if (claims?.name) return claims.name;
+  if (claims?.sub) return claims.sub;
+  let name = localStorage.getItem(NAME_KEY);
+  if (!name) {
+    name = `Guest ${Math.floor(100 + Math.random() * 900)}`;
+    localStorage.setItem(NAME_KEY, name);
+  }
+  return name;
+}
+
+export function rememberName(name) {
+  localStorage.setItem(NAME_KEY, name);
+}
+
+export function colourOf(clientId) {
+  return COLOURS[clientId % COLOURS.length];
+}
+
+/** Why the server closed the connection, for close codes after which reconnecting cannot help. */
+const FINAL_CLOSES = {
+  4001: 'Your access token has expired. Open the map again with a new link.',
+  4004: 'This map has been deleted.',
+  4009: 'This map has reached the size limit of the server; the last edit was not saved.',
+  1008: 'The server refused this connection (policy).',
+};
+
+export class Session {
+  constructor(mapId) {
+    this.mapId = mapId;
+    this.doc = new Y.Doc();
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    this.provider = new WebsocketProvider(`${scheme}://${location.host}/maps`, mapId, this.doc, {
+      params: token ? { token } : {},
+      // The server sends its own step 1 and answers ours; one resync a minute catches anything lost.
+      resyncInterval: 60_000,
+      maxBackoffTime: 2500,
+    });
+    this.awareness = this.provider.awareness;
+    this.awareness.setLocalStateField('user', {
+      name: myName(),
+      color: colourOf(this.doc.clientID),
+      id: claims?.sub ?? null,
+    });
+    this.undo = new Y.UndoManager(
+      COLLECTIONS.map((name) => this.doc.getMap(name)),
+      { trackedOrigins: new Set([LOCAL]), captureTimeout: 600 },
+    );
+    this.status = 'connecting';
+    this.synced = false;
+    this.fatal = null;
+    this.listeners = new Set();
+    this.provider.on('status', ({ status }) => {
+      this.status = status;
+      this.emit();
+    });
+    this.provider.on('sync', (synced) => {
+      this.synced = this.synced || synced;
+      this.emit();
+    });
+    this.provider.on('connection-close', (event) => {
+      const message = event && FINAL_CLOSES[event.code];
+      if (message) {
+        this.fatal = { code: event.code, message };
+        // Reconnecting would be refused again (or would recreate a deleted map): stop.
+        this.provider.shouldConnect = false;
+        this.emit();
+      }
+    });
+  }
+
+  /** Calls `fn` on every change of connection state. */
+  onState(fn) {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  emit() {
+    for (const fn of this.listeners) fn(this);
+  }
+
+  destroy() {
+    this.undo.destroy();
+    this.provider.destroy();
+    this.doc.destroy();
+  }
+}
