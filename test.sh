@@ -3,7 +3,9 @@
 # real SQLite; cluster tests with real `waymark` processes, a `redis-server` each test starts on a
 # free port, and a fresh database per test in PostgreSQL), then the interop test in which stock Yjs
 # clients (yjs + y-websocket from npm) talk to the real `waymark` binary, and every fuzz target
-# builds and runs for a few seconds (installing cargo-fuzz on first use).
+# builds and runs for a few seconds (installing cargo-fuzz on first use), and the browser editor is
+# checked against its sources and driven end to end in headless Chromium (installed from Debian's
+# packages on first use).
 # Needs the Rust toolchain, Node.js 20+ and npm, redis-server on the PATH, and a PostgreSQL server
 # whose URL in WAYMARK_TEST_POSTGRES_URL may create databases (default: the local server,
 # postgres://postgres@127.0.0.1:5432/postgres).
@@ -19,6 +21,21 @@ if ! command -v redis-server >/dev/null; then
   echo "test.sh: redis-server is not installed (Debian: apt-get install redis-server)" >&2
   exit 1
 fi
+
+if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
+  # The browser tests drive Debian's Chromium (browser downloads are not reachable here).
+  echo "==> installing Chromium for the browser tests (apt-get install chromium)"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get install -y -q chromium >/dev/null \
+    || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q chromium >/dev/null; }
+fi
+
+echo "==> browser editor: built assets in step with their sources"
+# The server compiles clients/web/dist into its binary; a stale build fails here, before anything
+# is compiled with it.
+(cd clients/web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent check)
 
 echo "==> building"
 cargo build --workspace --all-targets --locked
@@ -38,5 +55,11 @@ echo "==> interop tests with stock Yjs clients"
 (
   cd clients/interop
   npm ci --no-audit --no-fund --loglevel=error
+  WAYMARK_BIN="$PWD/../../target/debug/waymark" npm test
+)
+
+echo "==> browser editor end to end (headless Chromium; screenshots in target/e2e-artifacts)"
+(
+  cd clients/web
   WAYMARK_BIN="$PWD/../../target/debug/waymark" npm test
 )

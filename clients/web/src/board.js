@@ -85,6 +85,17 @@ export class Board {
         h('button', { class: 'ghost', text: '+ Add lane', dataset: { testid: 'add-lane' }, onclick: () => this.ed.addLane() }),
       )).style.gridRow = String(row);
     }
+    // Cards whose lane or step is gone (or an emotion lane) have no cell: say so, so they can be
+    // found and placed again (SCHEMA.md §7).
+    const shown = new Set(map.lanes.filter((l) => l.kind !== 'emotions').map((l) => l.id));
+    const stepIds = new Set(columns.filter((c) => c.step).map((c) => c.step.id));
+    this.unplaced = [...map.cards.values()].filter((c) => !shown.has(c.laneId) || !stepIds.has(c.stepId));
+    if (this.unplaced.length) {
+      const note = this.keyed('unplaced', () => h('div', { class: 'unplaced' },
+        h('span', {}), h('button', { class: 'small', text: 'Show the first', dataset: { testid: 'show-unplaced' }, onclick: () => this.unplaced[0] && this.ed.select('cards', this.unplaced[0].id) })));
+      note.firstChild.textContent = `${this.unplaced.length} card${this.unplaced.length > 1 ? 's are' : ' is'} not in any cell: ${this.unplaced.length > 1 ? 'their' : 'its'} lane or step is gone.`;
+      note.style.gridRow = String(row + 1);
+    }
     if (!map.lanes.length || !columns.length) {
       this.keyed('empty-hint', () => h('p', { class: 'empty-hint muted' })).textContent = this.ed.readOnly
         ? 'This map is empty.'
@@ -183,7 +194,9 @@ export class Board {
     });
     el._name.textContent = lane.name || LANE_NAMES.get(lane.kind) || lane.kind;
     const persona = lane.personaId && this.ed.map.personas.find((p) => p.id === lane.personaId);
-    el._kind.textContent = [LANE_NAMES.get(lane.kind) ?? lane.kind, persona?.name].filter(Boolean).join(' · ');
+    // The kind under the name, unless the name says it already.
+    const kindName = LANE_NAMES.get(lane.kind) ?? lane.kind;
+    el._kind.textContent = [el._name.textContent === kindName ? null : kindName, persona?.name].filter(Boolean).join(' · ');
     el.dataset.id = lane.id;
     el.dataset.kind = lane.kind;
     el.style.gridRow = String(row);

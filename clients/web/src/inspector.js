@@ -82,9 +82,25 @@ function cardDetails(ed, card, cleanups) {
   const ytext = ed.readOnly ? null : ed.cardText(card.id);
   if (ytext) cleanups.push(bindText(text, ytext, ed.doc));
   else text.value = card.text;
+  // Where the card is: also how a card whose lane or step is gone (SCHEMA.md §7) is placed again.
+  const place = (key, options, current) => {
+    const control = h('select', { dataset: { testid: `field-${key}` } },
+      options.some(([v]) => v === current) ? null : h('option', { value: '', text: 'Not placed', selected: true }),
+      ...options.map(([v, label]) => h('option', { value: v, text: label, selected: v === current })));
+    control.disabled = ed.readOnly;
+    control.addEventListener('change', () => {
+      const lane = key === 'laneId' ? control.value : card.laneId;
+      const step = key === 'stepId' ? control.value : card.stepId;
+      if (control.value) ed.moveCard(card.id, lane, step, Infinity);
+    });
+    return field(key === 'laneId' ? 'Lane' : 'Step', control);
+  };
   const out = [
     h('h3', { text: `${LANE_NAMES.get(kind) ?? 'Card'} card` }),
     field('Text', text),
+    h('div', { class: 'field-row' },
+      place('laneId', ed.map.lanes.filter((l) => l.kind !== 'emotions').map((l) => [l.id, l.name || LANE_NAMES.get(l.kind) || l.kind]), card.laneId),
+      place('stepId', ed.map.steps.map((s) => [s.id, s.name || 'Untitled step']), card.stepId)),
     h('div', { class: 'field-row' },
       selectField(ed, 'cards', card.id, 'evidence', 'Evidence', card.evidence, M.EVIDENCE.map((e) => [e, e]), { blank: 'hypothesis' }),
       textField(ed, 'cards', card.id, 'evidenceSource', 'Evidence source', card.evidenceSource)),

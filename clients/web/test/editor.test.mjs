@@ -159,6 +159,91 @@ describe('two editors on one map', () => {
   });
 });
 
+test('the keyboard alone moves, writes, renames, scores and deletes', async () => {
+  const m = await templateMap('keyboard');
+  const page = await newPerson(browser, 'Kim');
+  await openMap(page, base, 'keyboard');
+  const serverCard = async (id) => (await rest(base, '/maps/keyboard')).map.cards.find((c) => c.id === id);
+  const card = m.map.cards.find((c) => c.laneId === m.lane('actions'));
+  const col = m.steps.indexOf(card.stepId);
+  await page.locator(`[data-testid=card][data-id="${card.id}"]`).focus();
+
+  // Alt+→ moves the card one step right; focus stays on it.
+  await page.keyboard.press('Alt+ArrowRight');
+  await eventually('the card one step right', async () => (await serverCard(card.id))?.stepId === m.steps[col + 1]);
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.id), card.id);
+
+  // Enter writes on it, Enter again finishes.
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('End');
+  await page.keyboard.type(' (by keyboard)');
+  await page.keyboard.press('Enter');
+  await eventually('the text on the server', async () => (await serverCard(card.id))?.text.endsWith('(by keyboard)'));
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.id), card.id, 'focus back on the card');
+
+  // A step renamed: Enter on its header.
+  const step = m.steps[0];
+  await page.locator(`.step-head[data-id="${step}"]`).focus();
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('Sees the ad on TV');
+  await page.keyboard.press('Enter');
+  await eventually('the renamed step', async () => (await rest(base, '/maps/keyboard')).map.steps.find((s) => s.id === step).name === 'Sees the ad on TV');
+
+  // An emotion score with the arrow keys, and undone with Ctrl+Z.
+  const point = page.locator('[data-testid=emotion-point]').first();
+  const before = await point.getAttribute('data-score');
+  await point.focus();
+  await page.keyboard.press(before === '2' ? 'ArrowDown' : 'ArrowUp');
+  const moved = String(Number(before || 0) + (before === '2' ? -1 : 1));
+  await eventually('the new score', async () => (await page.locator('[data-testid=emotion-point]').first().getAttribute('data-score')) === moved);
+  await page.locator(`[data-testid=card][data-id="${card.id}"]`).focus();
+  await page.keyboard.press('Control+z');
+  await eventually('the score undone', async () => (await page.locator('[data-testid=emotion-point]').first().getAttribute('data-score')) === before);
+
+  // Delete removes the focused card.
+  await page.locator(`[data-testid=card][data-id="${card.id}"]`).focus();
+  await page.keyboard.press('Delete');
+  await eventually('the card deleted on the server', async () => (await serverCard(card.id)) === undefined);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('a map another client wrote badly still opens, and a lost card can be placed again', async () => {
+  const m = await templateMap('malformed');
+  const ana = await newPerson(browser, 'Ana');
+  const ben = await newPerson(browser, 'Ben');
+  await openMap(ana, base, 'malformed');
+  await openMap(ben, base, 'malformed');
+  // Another client's mistakes (SCHEMA.md §7): an entity that is not a map, a score out of range, a
+  // rank that is not a rank, and a card in a lane that does not exist.
+  await ana.evaluate((stepId) => {
+    const doc = window.waymarkEditor.doc;
+    const YMap = doc.getMap('meta').constructor;
+    doc.transact(() => {
+      doc.getMap('cards').set('junk', 'not an entity');
+      doc.getMap('stages').set('odd', 42);
+      doc.getMap('emotions').set(`*/${stepId}`, 7);
+      const card = new YMap();
+      doc.getMap('cards').set('lost', card);
+      card.set('laneId', 'gone');
+      card.set('stepId', stepId);
+      card.set('rank', '!!');
+      card.set('text', 'Lost card');
+    });
+  }, m.steps[0]);
+  const note = ben.locator('.unplaced');
+  await eventually('the unplaced notice at Ben', async () => /1 card is not in any cell/.test((await note.textContent().catch(() => '')) ?? ''));
+  await ben.locator('[data-testid=show-unplaced]').click();
+  await ben.locator('[data-testid=field-laneId]').selectOption(m.lane('actions'));
+  await eventually('the card placed again, at Ana', async () => (await ana.locator(`.cell[data-lane="${m.lane('actions')}"] [data-testid=card]`, { hasText: 'Lost card' }).count()) === 1);
+  assert.equal(await ana.locator('.unplaced').count(), 0);
+  assert.equal(await ana.locator('[data-testid=card]').count(), m.map.cards.length + 1, 'every real card still drawn');
+  assert.deepEqual([...ana.errors, ...ben.errors], []);
+  await ana.context().close();
+  await ben.context().close();
+});
+
 test('a page whose connection drops keeps its edits and sends them when it returns', async () => {
   const m = await templateMap('offline');
   const proxy = await startProxy(new URL(base).host);
@@ -195,20 +280,33 @@ test('a page whose connection drops keeps its edits and sends them when it retur
 });
 
 test('screenshots: the list, the editor with a template map, and its export', async () => {
-  await templateMap('screenshot-map');
+  const m = await templateMap('screenshot-map');
   const page = await newPerson(browser, 'Ana Lima', { viewport: { width: 1600, height: 1000 } });
   await page.goto(`${base}/`);
   await page.locator('[data-testid=map-row][data-map-id="screenshot-map"]').waitFor();
   await page.screenshot({ path: join(ARTIFACTS, 'list.png') });
+
+  // The editor with a colleague on the map: their pointer and their selection show.
+  const ben = await newPerson(browser, 'Ben Okafor', { viewport: { width: 1600, height: 1000 } });
   await openMap(page, base, 'screenshot-map');
-  const cards = (await rest(base, '/maps/screenshot-map')).map.cards.length;
-  await eventually('every card drawn', async () => (await page.locator('[data-testid=card]').count()) === cards);
+  await openMap(ben, base, 'screenshot-map');
+  await eventually('every card drawn', async () => (await page.locator('[data-testid=card]').count()) === m.map.cards.length);
+  const pain = m.map.cards.find((c) => c.laneId === m.lane('pain-points'));
+  await ben.locator(`[data-testid=card][data-id="${pain.id}"]`).click();
+  const box = await ben.locator(`[data-testid=card][data-id="${pain.id}"]`).boundingBox();
+  await ben.mouse.move(box.x + box.width * 0.8, box.y + box.height + 30, { steps: 4 });
+  await page.locator(`[data-testid=card][data-id="${pain.id}"] [data-testid=selection-tag]`).waitFor();
+  await eventually('Ben\'s pointer', () => page.locator('[data-testid=cursor][data-name="Ben Okafor"]').isVisible());
+  await page.locator('[data-testid=card]', { hasText: 'Interactive size finder' }).click();
+  await page.mouse.move(10, 500);
   await page.screenshot({ path: join(ARTIFACTS, 'editor.png') });
+
   await page.locator('[data-testid=export-button]').click();
   await page.locator('[data-testid=export-preview]').click();
   const poster = page.locator('dialog img');
   await eventually('the poster preview loaded', () => poster.evaluate((img) => img.complete && img.naturalWidth > 0));
   await page.screenshot({ path: join(ARTIFACTS, 'export.png') });
-  assert.deepEqual(page.errors, []);
+  assert.deepEqual([...page.errors, ...ben.errors], []);
   await page.context().close();
+  await ben.context().close();
 });

@@ -1,0 +1,124 @@
+//! The browser editor's pages and assets, as a browser fetches them from a running server.
+
+mod common;
+
+use common::{TestServer, http_with};
+use std::path::Path;
+use std::sync::Arc;
+use waymark_server::Config;
+use waymark_server::auth::{Auth, Verifier};
+
+fn dist(name: &str) -> Vec<u8> {
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../clients/web/dist").join(name))
+        .unwrap()
+}
+
+/// A GET with headers whose body is binary: (status, headers, body).
+async fn get(url: &str, headers: &[(&str, &str)]) -> (u16, common::HttpResponse, Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_at(rest.find('/').unwrap());
+    let mut s = tokio::net::TcpStream::connect(host).await.unwrap();
+    let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{extra}Connection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await.unwrap();
+    let split = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&buf[..split]).into_owned();
+    let status = head[9..12].parse().unwrap();
+    let res = common::HttpResponse {
+        status,
+        headers: head,
+        body: String::new(),
+    };
+    (status, res, buf[split + 4..].to_vec())
+}
+
+#[tokio::test]
+async fn pages_and_assets_are_served_from_the_binary() {
+    let server = TestServer::start().await;
+    let base = format!("http://{}", server.addr);
+
+    // The list and the editor are the same page; the script decides what to show.
+    for path in ["/", "/m/checkout-2026"] {
+        let (status, res, body) = get(&format!("{base}{path}"), &[]).await;
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(res.header("content-type").unwrap(), "text/html; charset=utf-8");
+        assert_eq!(body, dist("index.html"), "{path}");
+        let csp = res.header("content-security-policy").unwrap();
+        assert!(csp.contains("script-src 'self'"), "{csp}");
+        assert!(csp.contains("connect-src 'self' ws: wss:"), "{csp}");
+    }
+
+    let (status, res, body) = get(&format!("{base}/assets/app.js"), &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(res.header("content-type").unwrap(), "text/javascript; charset=utf-8");
+    assert_eq!(body, dist("app.js"));
+    assert_eq!(res.header("cache-control").unwrap(), "no-cache");
+    let etag = res.header("etag").unwrap();
+
+    // Compressed for browsers that accept it, the same bytes once inflated.
+    let (_, res, deflated) = get(
+        &format!("{base}/assets/app.js"),
+        &[("accept-encoding", "gzip, deflate, br")],
+    )
+    .await;
+    assert_eq!(res.header("content-encoding").unwrap(), "deflate");
+    assert!(deflated.len() < body.len() / 2, "{} of {}", deflated.len(), body.len());
+    assert_eq!(
+        miniz_oxide::inflate::decompress_to_vec_zlib(&deflated).unwrap(),
+        body
+    );
+
+    // A revalidation with the current tag costs no body.
+    let (status, _, body) = get(&format!("{base}/assets/app.js"), &[("if-none-match", &etag)]).await;
+    assert_eq!(status, 304);
+    assert!(body.is_empty());
+
+    let (_, res, body) = get(&format!("{base}/assets/app.css"), &[]).await;
+    assert_eq!(res.header("content-type").unwrap(), "text/css; charset=utf-8");
+    assert_eq!(body, dist("app.css"));
+
+    let (status, _, _) = get(&format!("{base}/assets/../Cargo.toml"), &[]).await;
+    assert_eq!(status, 404);
+    let (status, _, _) = get(&format!("{base}/assets/other.js"), &[]).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn pages_need_no_token_but_the_data_behind_them_does() {
+    let server = TestServer::start_with(Config {
+        auth: Arc::new(Auth {
+            verifier: Some(Verifier::secret(b"a-secret-of-at-least-thirty-two-bytes").unwrap()),
+            allowed_origins: None,
+        }),
+        ..Config::default()
+    })
+    .await;
+    let base = format!("http://{}", server.addr);
+    let (status, _, _) = get(&format!("{base}/m/secret-map"), &[]).await;
+    assert_eq!(status, 200, "the page itself holds nothing of the map");
+    let res = http_with("GET", &format!("{base}/api/v1/maps/secret-map"), &[], None).await;
+    assert_eq!(res.status, 401);
+}
+
+#[tokio::test]
+async fn a_web_dir_replaces_the_built_in_editor() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("index.html"), "<p>work in progress</p>").unwrap();
+    let server = TestServer::start_with(Config {
+        web_dir: Some(dir.path().to_path_buf()),
+        ..Config::default()
+    })
+    .await;
+    let base = format!("http://{}", server.addr);
+    let (status, res, body) = get(&format!("{base}/m/any"), &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(body, b"<p>work in progress</p>");
+    assert_eq!(res.header("cache-control").unwrap(), "no-store");
+    // A file missing from the directory is a 404 naming it, not the built-in copy.
+    let (status, _, body) = get(&format!("{base}/assets/app.js"), &[]).await;
+    assert_eq!(status, 404);
+    assert!(String::from_utf8_lossy(&body).contains("app.js"));
+}
