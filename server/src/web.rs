@@ -42,7 +42,10 @@ impl Asset {
 
     fn respond(&self, request: &HeaderMap) -> Response {
         let mut headers = HeaderMap::new();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(self.content_type));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(self.content_type),
+        );
         headers.insert(header::ETAG, self.etag.clone());
         // Revalidate every time: a new binary serves a new editor at once, and a 304 is cheap.
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
@@ -52,7 +55,10 @@ impl Asset {
             HeaderValue::from_static("nosniff"),
         );
         if self.content_type.starts_with("text/html") {
-            headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(CSP),
+            );
             headers.insert(
                 header::REFERRER_POLICY,
                 HeaderValue::from_static("same-origin"),

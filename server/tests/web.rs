@@ -9,8 +9,12 @@ use waymark_server::Config;
 use waymark_server::auth::{Auth, Verifier};
 
 fn dist(name: &str) -> Vec<u8> {
-    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../clients/web/dist").join(name))
-        .unwrap()
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../clients/web/dist")
+            .join(name),
+    )
+    .unwrap()
 }
 
 /// A GET with headers whose body is binary: (status, headers, body).
@@ -19,7 +23,10 @@ async fn get(url: &str, headers: &[(&str, &str)]) -> (u16, common::HttpResponse,
     let rest = url.strip_prefix("http://").unwrap();
     let (host, path) = rest.split_at(rest.find('/').unwrap());
     let mut s = tokio::net::TcpStream::connect(host).await.unwrap();
-    let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
+    let extra: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
     let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{extra}Connection: close\r\n\r\n");
     s.write_all(req.as_bytes()).await.unwrap();
     let mut buf = Vec::new();
@@ -44,7 +51,10 @@ async fn pages_and_assets_are_served_from_the_binary() {
     for path in ["/", "/m/checkout-2026"] {
         let (status, res, body) = get(&format!("{base}{path}"), &[]).await;
         assert_eq!(status, 200, "{path}");
-        assert_eq!(res.header("content-type").unwrap(), "text/html; charset=utf-8");
+        assert_eq!(
+            res.header("content-type").unwrap(),
+            "text/html; charset=utf-8"
+        );
         assert_eq!(body, dist("index.html"), "{path}");
         let csp = res.header("content-security-policy").unwrap();
         assert!(csp.contains("script-src 'self'"), "{csp}");
@@ -53,7 +63,10 @@ async fn pages_and_assets_are_served_from_the_binary() {
 
     let (status, res, body) = get(&format!("{base}/assets/app.js"), &[]).await;
     assert_eq!(status, 200);
-    assert_eq!(res.header("content-type").unwrap(), "text/javascript; charset=utf-8");
+    assert_eq!(
+        res.header("content-type").unwrap(),
+        "text/javascript; charset=utf-8"
+    );
     assert_eq!(body, dist("app.js"));
     assert_eq!(res.header("cache-control").unwrap(), "no-cache");
     let etag = res.header("etag").unwrap();
@@ -65,19 +78,31 @@ async fn pages_and_assets_are_served_from_the_binary() {
     )
     .await;
     assert_eq!(res.header("content-encoding").unwrap(), "deflate");
-    assert!(deflated.len() < body.len() / 2, "{} of {}", deflated.len(), body.len());
+    assert!(
+        deflated.len() < body.len() / 2,
+        "{} of {}",
+        deflated.len(),
+        body.len()
+    );
     assert_eq!(
         miniz_oxide::inflate::decompress_to_vec_zlib(&deflated).unwrap(),
         body
     );
 
     // A revalidation with the current tag costs no body.
-    let (status, _, body) = get(&format!("{base}/assets/app.js"), &[("if-none-match", &etag)]).await;
+    let (status, _, body) = get(
+        &format!("{base}/assets/app.js"),
+        &[("if-none-match", &etag)],
+    )
+    .await;
     assert_eq!(status, 304);
     assert!(body.is_empty());
 
     let (_, res, body) = get(&format!("{base}/assets/app.css"), &[]).await;
-    assert_eq!(res.header("content-type").unwrap(), "text/css; charset=utf-8");
+    assert_eq!(
+        res.header("content-type").unwrap(),
+        "text/css; charset=utf-8"
+    );
     assert_eq!(body, dist("app.css"));
 
     let (status, _, _) = get(&format!("{base}/assets/../Cargo.toml"), &[]).await;

@@ -68,7 +68,8 @@ export class Board {
       for (const step of orphans) columns.push({ step, stage: null });
     }
     this.columns = columns;
-    this.grid.style.gridTemplateColumns = `var(--head) repeat(${Math.max(1, columns.length)}, var(--col))`;
+    const template = `var(--head) repeat(${Math.max(1, columns.length)}, var(--col))`;
+    if (this.grid.style.gridTemplateColumns !== template) this.grid.style.gridTemplateColumns = template;
 
     this.renderCorner();
     for (const g of groups) this.renderStage(g);
@@ -81,9 +82,9 @@ export class Board {
       row++;
     }
     if (!this.ed.readOnly) {
-      this.keyed('add-lane', () => h('div', { class: 'add-lane' },
+      place(this.keyed('add-lane', () => h('div', { class: 'add-lane' },
         h('button', { class: 'ghost', text: '+ Add lane', dataset: { testid: 'add-lane' }, onclick: () => this.ed.addLane() }),
-      )).style.gridRow = String(row);
+      )), String(row));
     }
     // Cards whose lane or step is gone (or an emotion lane) have no cell: say so, so they can be
     // found and placed again (SCHEMA.md §7).
@@ -94,7 +95,7 @@ export class Board {
       const note = this.keyed('unplaced', () => h('div', { class: 'unplaced' },
         h('span', {}), h('button', { class: 'small', text: 'Show the first', dataset: { testid: 'show-unplaced' }, onclick: () => this.unplaced[0] && this.ed.select('cards', this.unplaced[0].id) })));
       note.firstChild.textContent = `${this.unplaced.length} card${this.unplaced.length > 1 ? 's are' : ' is'} not in any cell: ${this.unplaced.length > 1 ? 'their' : 'its'} lane or step is gone.`;
-      note.style.gridRow = String(row + 1);
+      place(note, String(row + 1));
     }
     if (!map.lanes.length || !columns.length) {
       this.keyed('empty-hint', () => h('p', { class: 'empty-hint muted' })).textContent = this.ed.readOnly
@@ -119,9 +120,9 @@ export class Board {
         class: 'ghost small', text: '+ Stage', dataset: { testid: 'add-stage' },
         attrs: { 'aria-label': 'Add a stage' }, onclick: () => this.ed.addStage(),
       })));
-    corner.style.gridRow = '1';
+    place(corner, '1');
     const corner2 = this.keyed('corner2', () => h('div', { class: 'corner corner-steps' }, h('span', { class: 'corner-label', text: 'Steps' })));
-    corner2.style.gridRow = '2';
+    place(corner2, '2');
   }
 
   renderStage({ stage, start, span }) {
@@ -144,9 +145,8 @@ export class Board {
     });
     el._name.textContent = stage ? stage.name || 'Untitled stage' : 'Steps without a stage';
     if (stage) el.dataset.id = stage.id;
-    el.style.gridRow = '1';
-    el.style.gridColumn = `${start + 2} / span ${span}`;
-    el.title = stage?.description || '';
+    place(el, '1', `${start + 2} / span ${span}`);
+    attr(el, 'title', stage?.description || '');
   }
 
   renderStep({ step, stage }, i) {
@@ -174,9 +174,8 @@ export class Board {
     });
     el._name.textContent = step ? step.name || 'Untitled step' : 'No steps yet';
     if (step) el.dataset.id = step.id;
-    el.style.gridRow = '2';
-    el.style.gridColumn = String(i + 2);
-    el.title = step?.description || '';
+    place(el, '2', String(i + 2));
+    attr(el, 'title', step?.description || '');
   }
 
   renderLaneHead(lane, row) {
@@ -198,14 +197,13 @@ export class Board {
     const kindName = LANE_NAMES.get(lane.kind) ?? lane.kind;
     el._kind.textContent = [el._name.textContent === kindName ? null : kindName, persona?.name].filter(Boolean).join(' · ');
     el.dataset.id = lane.id;
-    el.dataset.kind = lane.kind;
-    el.style.gridRow = String(row);
+    if (el.dataset.kind !== lane.kind) el.dataset.kind = lane.kind;
+    place(el, String(row));
   }
 
   renderEmotions(lane, row, columns) {
     const el = this.keyed(`emo:${lane.id}`, () => h('div', { class: 'emotion-cell', dataset: { testid: 'emotion-lane' } }));
-    el.style.gridRow = String(row);
-    el.style.gridColumn = `2 / span ${Math.max(1, columns.length)}`;
+    place(el, String(row), `2 / span ${Math.max(1, columns.length)}`);
     renderEmotionLane(el, lane, columns, this.ed);
   }
 
@@ -227,10 +225,9 @@ export class Board {
       } else el.classList.add('empty');
       return el;
     });
-    el.style.gridRow = String(row);
-    el.style.gridColumn = String(i + 2);
+    place(el, String(row), String(i + 2));
     if (!step) return;
-    if (el._add) el._add.setAttribute('aria-label', `Add a card: ${lane.name} at ${step.name}`);
+    if (el._add) attr(el._add, 'aria-label', `Add a card: ${lane.name} at ${step.name}`);
     const cards = this.ed.map.cells.get(`${lane.id}|${step.id}`) ?? [];
     const children = cards.map((c) => this.renderCard(c, lane));
     if (el._add) children.push(el._add);
@@ -266,7 +263,11 @@ export class Board {
     const sig = [card.text, card.evidence, card.severity, card.impact, card.effort, card.status, card.owner, card.due, links, lane.kind, persona?.name, card.endStepId, card.imageUrl].join('\u0001');
     if (el._sig !== sig) {
       el._sig = sig;
-      el.className = `card k-${lane.kind}`;
+      if (el._kind !== lane.kind) {
+        el.classList.remove(`k-${el._kind}`);
+        el.classList.add(`k-${lane.kind}`);
+        el._kind = lane.kind;
+      }
       if (this.editing?.id !== card.id) el._text.textContent = card.text || '';
       el._text.classList.toggle('placeholder', !card.text);
       if (!card.text && this.editing?.id !== card.id) el._text.textContent = 'Empty card';
@@ -511,6 +512,23 @@ export class Board {
     } else return;
     e.preventDefault();
   }
+}
+
+/** Sets an element's grid row and column, touching the DOM only when they change. */
+function place(el, row, column = null) {
+  if (el._row !== row) {
+    el._row = row;
+    el.style.gridRow = row;
+  }
+  if (column !== null && el._column !== column) {
+    el._column = column;
+    el.style.gridColumn = column;
+  }
+}
+
+/** Sets an attribute only when its value changes (each write invalidates styles). */
+function attr(el, name, value) {
+  if (el.getAttribute(name) !== value) el.setAttribute(name, value);
 }
 
 /** Puts `children` into `parent` in this order, moving only what is out of place. */

@@ -29,6 +29,11 @@ export function renderEmotionLane(el, lane, columns, ed) {
   const width = Math.max(1, columns.length) * col;
   const y = (score) => pad + (2 - score) * unit;
   const curves = curvesOf(lane, map);
+  // Redrawn only when something it shows changed: a redraw would take focus from a point.
+  const scores = columns.map((c) => c.step && curves.map((cv) => map.emotions.get(`${cv.id ?? '*'}/${c.step.id}`)));
+  const sig = JSON.stringify([col, rem, ed.readOnly, curves, columns.map((c) => c.step && [c.step.id, c.step.name]), scores, lane.name]);
+  if (el._sig === sig) return;
+  el._sig = sig;
   const root = svg('svg', { width, height, class: 'emotion-svg', role: 'group', 'aria-label': `${lane.name || 'Emotion curve'}: ${curves.map((c) => c.name).join(', ')}` });
   for (const s of [-2, -1, 0, 1, 2]) {
     root.append(svg('line', { x1: 0, x2: width, y1: y(s), y2: y(s), class: s === 0 ? 'emo-zero' : 'emo-grid' }));

@@ -73,8 +73,8 @@ export class Presence {
     for (const el of grid.querySelectorAll('.remote-selected')) {
       el.classList.remove('remote-selected');
       el.style.removeProperty('--remote');
-      el.querySelector(':scope > .sel-tag')?.remove();
     }
+    for (const tag of grid.querySelectorAll('.sel-tag')) tag.remove();
     for (const o of others) {
       const sel = o.selection;
       if (!sel || typeof sel.id !== 'string') continue;
@@ -83,9 +83,7 @@ export class Presence {
       if (!el) continue;
       el.classList.add('remote-selected');
       el.style.setProperty('--remote', o.user.color);
-      if (!el.querySelector(':scope > .sel-tag')) {
-        el.append(h('span', { class: 'sel-tag', style: { background: o.user.color }, text: o.user.name, dataset: { testid: 'selection-tag' } }));
-      }
+      el.append(h('span', { class: 'sel-tag', style: { background: o.user.color }, text: o.user.name, dataset: { testid: 'selection-tag' } }));
     }
   }
 

@@ -27,12 +27,19 @@ export function colourOf(clientId) {
   return COLOURS[clientId % COLOURS.length];
 }
 
-/** Why the server closed the connection, for close codes after which reconnecting cannot help. */
+/**
+ * Close codes after which reconnecting cannot help (PROTOCOL.md §7), and what to tell the user.
+ * Every other close (a restart, an outage, a rate limit, storage trouble) is retried with backoff.
+ */
 const FINAL_CLOSES = {
+  1002: 'The server could not read a message from this page. Reload the page to continue.',
+  1003: 'The server could not read a message from this page. Reload the page to continue.',
+  1007: 'The server could not apply an edit from this page. Reload the page to continue.',
+  1008: 'The server refused this page\'s presence as too large. Reload the page to continue.',
+  1009: 'An edit was larger than the server accepts; it was not saved. Reload the page to continue.',
   4001: 'Your access token has expired. Open the map again with a new link.',
   4004: 'This map has been deleted.',
-  4009: 'This map has reached the size limit of the server; the last edit was not saved.',
-  1008: 'The server refused this connection (policy).',
+  4009: 'The map has reached the size limit of the server; the last edit was not saved. Reload the page to continue.',
 };
 
 export class Session {
@@ -45,6 +52,7 @@ export class Session {
       // The server sends its own step 1 and answers ours; one resync a minute catches anything lost.
       resyncInterval: 60_000,
       maxBackoffTime: 2500,
+      shouldReconnect: (event) => !(event.code in FINAL_CLOSES),
     });
     this.awareness = this.provider.awareness;
     this.awareness.setLocalStateField('user', {
@@ -68,14 +76,9 @@ export class Session {
       this.synced = this.synced || synced;
       this.emit();
     });
-    this.provider.on('connection-close', (event) => {
-      const message = event && FINAL_CLOSES[event.code];
-      if (message) {
-        this.fatal = { code: event.code, message };
-        // Reconnecting would be refused again (or would recreate a deleted map): stop.
-        this.provider.shouldConnect = false;
-        this.emit();
-      }
+    this.provider.on('closed', ({ code, reason }) => {
+      this.fatal = { code, message: FINAL_CLOSES[code] ?? `The server closed the connection (${code} ${reason}).` };
+      this.emit();
     });
   }
 

@@ -244,6 +244,19 @@ test('a map another client wrote badly still opens, and a lost card can be place
   await ben.context().close();
 });
 
+test('a map deleted while open says so and is not recreated by reconnecting', async () => {
+  await templateMap('doomed');
+  const ana = await newPerson(browser, 'Ana');
+  await openMap(ana, base, 'doomed');
+  await rest(base, '/maps/doomed', { method: 'DELETE' });
+  await ana.locator('[data-testid=connection][data-status=closed]').waitFor();
+  assert.match(await ana.locator('[data-testid=banner]').textContent(), /deleted/);
+  assert.equal(await ana.evaluate(() => window.waymarkEditor.session.provider.shouldConnect), false, 'no reconnection is scheduled');
+  const { maps } = await rest(base, '/maps');
+  assert.ok(!maps.some((x) => x.id === 'doomed'), 'the map stays deleted');
+  await ana.context().close();
+});
+
 test('a page whose connection drops keeps its edits and sends them when it returns', async () => {
   const m = await templateMap('offline');
   const proxy = await startProxy(new URL(base).host);
