@@ -52,6 +52,32 @@ export class ApiError extends Error {
   }
 }
 
+/** A sentence for an API error that tells the reader what to do about it. */
+export function explain(err) {
+  switch (err?.code) {
+    case 'token_missing':
+      return 'This server needs an access token: open the link you were given, which carries ?token=.';
+    case 'token_expired':
+      return 'Your access token has expired: ask whoever gave you the link for a new one.';
+    case 'token_invalid':
+      return 'Your access token is not valid on this server: open the link you were given again, or ask for a new one.';
+    case 'map_not_covered':
+      return 'Your access token does not cover this map.';
+    case 'role_insufficient':
+      return `Your role (${role}) does not allow this.`;
+    case 'map_exists':
+      return 'A map with that id already exists: choose another id, or leave it empty to get one generated.';
+    case 'invalid_map_id':
+      return 'That id cannot be used: use only letters, digits, “.”, “_” and “-”.';
+    case 'map_not_found':
+      return 'That map no longer exists.';
+    case 'version_not_found':
+      return 'That version no longer exists.';
+    default:
+      return err?.message ?? String(err);
+  }
+}
+
 function headers(extra = {}) {
   const h = { ...extra };
   if (token) h.authorization = `Bearer ${token}`;

@@ -2,7 +2,7 @@
 // (`ed`) through which they read the map and change it.
 import * as Y from 'yjs';
 import { h, toast, confirmDialog, promptDialog } from './dom.js';
-import { api, claims, role, roleAtLeast } from './api.js';
+import { api, claims, explain, role, roleAtLeast } from './api.js';
 import * as M from './model.js';
 import { Session, rememberName } from './session.js';
 import { Board } from './board.js';
@@ -21,9 +21,8 @@ export async function openEditor(root, mapId) {
     await api(`/maps/${encodeURIComponent(mapId)}`);
   } catch (e) {
     if (e.status === 404) return missing(root, mapId);
-    if (e.status === 401) return fail(root, 'This server needs an access token: open the link you were given, which carries ?token=.');
-    if (e.status === 403) return fail(root, `Your access token does not cover the map “${mapId}” (${e.message}).`);
-    return fail(root, `The map could not be opened: ${e.message}`);
+    if (e.status === 401 || e.status === 403) return fail(root, explain(e));
+    return fail(root, `The map could not be opened: ${explain(e)}`);
   }
   new Editor(root, mapId);
 }

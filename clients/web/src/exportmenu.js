@@ -1,7 +1,7 @@
 // The "Export" menu: the map in each export format the server offers, downloaded under the map's
 // title, and a preview of the poster. A menu button (WAI-ARIA APG): arrow keys, Home/End and first
 // letters move, Enter/Space choose, Escape closes and focus goes back to the button.
-import { fetchBlob, saveBlob, role } from './api.js';
+import { fetchBlob, saveBlob, explain } from './api.js';
 import { h, toast } from './dom.js';
 
 let instances = 0;
@@ -26,17 +26,6 @@ export function slug(title, fallback = 'map') {
   return s || fallback;
 }
 
-function explain(err) {
-  switch (err?.code) {
-    case 'token_missing': return 'This server needs an access token: open the link you were given, which carries ?token=.';
-    case 'token_expired': return 'Your access token has expired: ask for a new link.';
-    case 'token_invalid': return 'Your access token is not valid on this server.';
-    case 'map_not_covered': return 'Your access token does not cover this map.';
-    case 'role_insufficient': return `Your role (${role}) does not allow this.`;
-    case 'map_not_found': return 'This map no longer exists.';
-    default: return err?.message ?? String(err);
-  }
-}
 
 /**
  * The export button and its menu, as one element to place in a toolbar. `ctx.title` (a string, or

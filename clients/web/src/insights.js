@@ -1,6 +1,6 @@
 // The insights panel: what to fix first, as the server works it out from the map
 // (`GET /api/v1/maps/{id}/insights`). Clicking an entity asks the editor to show it.
-import { api, role } from './api.js';
+import { api, explain } from './api.js';
 import { h } from './dom.js';
 
 let instances = 0;
@@ -23,17 +23,6 @@ function number(n) {
   return Number.isInteger(n) ? String(n) : n.toLocaleString(undefined, { maximumFractionDigits: 2 });
 }
 
-function explain(err) {
-  switch (err?.code) {
-    case 'token_missing': return 'This server needs an access token: open the link you were given, which carries ?token=.';
-    case 'token_expired': return 'Your access token has expired: ask for a new link.';
-    case 'token_invalid': return 'Your access token is not valid on this server.';
-    case 'map_not_covered': return 'Your access token does not cover this map.';
-    case 'role_insufficient': return `Your role (${role}) does not allow this.`;
-    case 'map_not_found': return 'This map no longer exists.';
-    default: return err?.message ?? String(err);
-  }
-}
 
 function pill(text, kind = '', title) {
   return h('span', { class: `pill${kind ? ` ${kind}` : ''}`, title, text });

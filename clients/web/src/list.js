@@ -1,6 +1,6 @@
 // The list of maps at `/`: every map the caller may see, newest first, a form to start a new one
 // (blank or from a template) and, for owners, deleting one.
-import { api, roleAtLeast, role } from './api.js';
+import { api, roleAtLeast, role, explain } from './api.js';
 import { h, toast, ago } from './dom.js';
 
 const KINDS = [
@@ -16,31 +16,6 @@ const FILTER_FROM = 6;
 /** Errors that mean the caller has no usable token. */
 const TOKEN_ERRORS = ['token_missing', 'token_expired', 'token_invalid'];
 
-/** A sentence for an API error that tells the reader what to do about it. */
-function explain(err) {
-  switch (err?.code) {
-    case 'token_missing':
-      return 'This server needs an access token: open the link you were given, which carries `?token=`.';
-    case 'token_expired':
-      return 'Your access token has expired: ask whoever gave you the link for a new one.';
-    case 'token_invalid':
-      return 'Your access token is not valid on this server: open the link you were given again, or ask for a new one.';
-    case 'map_not_covered':
-      return 'Your access token does not cover this map.';
-    case 'role_insufficient':
-      return `Your role (${role}) does not allow this.`;
-    case 'map_exists':
-      return 'A map with that id already exists: choose another id, or leave it empty to get one generated.';
-    case 'invalid_map_id':
-      return 'That id cannot be used: use only letters, digits, “.”, “_” and “-”.';
-    case 'map_not_found':
-      return 'That map no longer exists.';
-    case 'network':
-      return err.message;
-    default:
-      return err?.message ?? String(err);
-  }
-}
 
 function kindName(kind) {
   return KIND_NAMES[kind] ?? kind;
@@ -210,7 +185,7 @@ function createPanel(showError, clearError) {
     placeholder: 'e.g. Checkout on mobile', dataset: { testid: 'new-map-title' } });
   const kind = h('select', { id: 'maplist-new-kind', name: 'kind', dataset: { testid: 'new-map-kind' } },
     KINDS.map(([value, name]) => h('option', { value, text: name })));
-  const id = h('input', { id: 'maplist-new-id', name: 'id', autocomplete: 'off', spellcheck: false, maxLength: 64,
+  const id = h('input', { id: 'maplist-new-id', name: 'id', autocomplete: 'off', spellcheck: false, maxLength: 128,
     pattern: '[A-Za-z0-9][A-Za-z0-9._\\-]*', placeholder: 'generated if empty',
     attrs: { 'aria-describedby': 'maplist-new-id-hint' }, dataset: { testid: 'new-map-id' } });
   const status = h('p', { class: 'maplist-form-error error-text', attrs: { role: 'alert' }, hidden: true });

@@ -1,6 +1,6 @@
 // The versions panel: named versions of the map, taking one, comparing two (or one with the map as
 // it is now), restoring one, and the review cycle (submit to reviewers, approve or request changes).
-import { api, fetchBlob, saveBlob, roleAtLeast, role, claims } from './api.js';
+import { api, fetchBlob, saveBlob, roleAtLeast, role, claims, explain } from './api.js';
 import { h, toast, ago } from './dom.js';
 
 let instances = 0;
@@ -24,18 +24,6 @@ const GROUPS = [
   ['removed', 'Removed'],
 ];
 
-function explain(err) {
-  switch (err?.code) {
-    case 'token_missing': return 'This server needs an access token: open the link you were given, which carries ?token=.';
-    case 'token_expired': return 'Your access token has expired: ask for a new link.';
-    case 'token_invalid': return 'Your access token is not valid on this server.';
-    case 'map_not_covered': return 'Your access token does not cover this map.';
-    case 'role_insufficient': return `Your role (${role}) does not allow this.`;
-    case 'map_not_found': return 'This map no longer exists.';
-    case 'version_not_found': return 'That version no longer exists.';
-    default: return err?.message ?? String(err);
-  }
-}
 
 /** Today as YYYY-MM-DD in the viewer's time zone. */
 function today() {
