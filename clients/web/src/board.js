@@ -22,7 +22,9 @@ export class Board {
   constructor(ed) {
     this.ed = ed;
     this.els = new Map();
-    this.grid = h('div', { class: 'grid', attrs: { role: 'grid', 'aria-label': 'Journey map', 'aria-readonly': ed.readOnly ? 'true' : null } });
+    // A region rather than an ARIA grid: the layout is a CSS grid without row elements, and every
+    // header, cell and card names itself (its lane and step) instead.
+    this.grid = h('div', { class: 'grid', attrs: { role: 'region', 'aria-label': ed.readOnly ? 'Journey map, read-only' : 'Journey map' } });
     this.cursors = h('div', { class: 'cursors', attrs: { 'aria-hidden': 'true' } });
     this.canvas = h('div', { class: 'canvas' }, this.grid, this.cursors);
     this.el = h('div', { class: 'board', dataset: { testid: 'board' } }, this.canvas);
@@ -129,7 +131,7 @@ export class Board {
     const key = stage ? `stage:${stage.id}` : 'stage:orphans';
     const el = this.keyed(key, () => {
       const name = h('span', { class: 'head-name' });
-      const el = h('div', { class: 'stage-head', attrs: { role: 'columnheader' } }, name);
+      const el = h('div', { class: 'stage-head' }, name);
       el._name = name;
       if (stage && !this.ed.readOnly) {
         el.tabIndex = 0;
@@ -153,7 +155,7 @@ export class Board {
     const key = step ? `step:${step.id}` : `step-empty:${stage.id}`;
     const el = this.keyed(key, () => {
       const name = h('span', { class: 'head-name' });
-      const el = h('div', { class: 'step-head', attrs: { role: 'columnheader' } }, name);
+      const el = h('div', { class: 'step-head' }, name);
       el._name = name;
       if (step) {
         el.tabIndex = 0;
@@ -182,7 +184,7 @@ export class Board {
     const el = this.keyed(`lane:${lane.id}`, () => {
       const name = h('span', { class: 'head-name' });
       const kind = h('span', { class: 'lane-kind' });
-      const el = h('div', { class: 'lane-head', tabIndex: 0, attrs: { role: 'rowheader' } }, name, kind);
+      const el = h('div', { class: 'lane-head', tabIndex: 0 }, name, kind);
       el._name = name;
       el._kind = kind;
       if (!this.ed.readOnly) {
@@ -211,7 +213,7 @@ export class Board {
     const { step, stage } = column;
     const key = step ? `cell:${lane.id}|${step.id}` : `cell:${lane.id}|empty:${stage.id}`;
     const el = this.keyed(key, () => {
-      const el = h('div', { class: `cell k-${lane.kind}`, attrs: { role: 'gridcell' } });
+      const el = h('div', { class: `cell k-${lane.kind}`, attrs: { role: 'group' } });
       if (step) {
         el.dataset.lane = lane.id;
         el.dataset.step = step.id;
@@ -227,6 +229,7 @@ export class Board {
     });
     place(el, String(row), String(i + 2));
     if (!step) return;
+    attr(el, 'aria-label', `${lane.name} at ${step.name}`);
     if (el._add) attr(el._add, 'aria-label', `Add a card: ${lane.name} at ${step.name}`);
     const cards = this.ed.map.cells.get(`${lane.id}|${step.id}`) ?? [];
     const children = cards.map((c) => this.renderCard(c, lane));

@@ -1,7 +1,7 @@
 // Building DOM elements without a framework: `h('button', { class: 'x', onclick }, 'Label')`.
 
 /**
- * Creates an element. Props: `class`, `text`, `style` (an object), `dataset` (an object), `on*`
+ * Creates an element. Props: `class`, `text`, `for`, `style` (an object), `dataset` (an object), `on*`
  * (listeners), `attrs` (an object of attributes), anything else is set as a property. Children may
  * be nodes, strings, numbers, arrays of those, or null/false (skipped).
  */
@@ -11,6 +11,7 @@ export function h(tag, props = {}, ...children) {
     if (value === undefined || value === null) continue;
     if (key === 'class') el.className = value;
     else if (key === 'text') el.textContent = value;
+    else if (key === 'for') el.htmlFor = value;
     else if (key === 'style') Object.assign(el.style, value);
     else if (key === 'dataset') Object.assign(el.dataset, value);
     else if (key === 'attrs') for (const [a, v] of Object.entries(value)) { if (v !== null && v !== undefined && v !== false) el.setAttribute(a, v === true ? '' : v); }

@@ -4,7 +4,8 @@ import { WebsocketProvider } from 'y-websocket';
 import { COLLECTIONS, LOCAL } from './model.js';
 import { claims, token } from './api.js';
 
-const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#e377c2', '#8c564b', '#ff7f0e', '#17becf', '#bcbd22', '#393b79'];
+// Dark enough for white names on them (WCAG AA, 4.5:1 and more), and far enough apart to tell.
+const COLOURS = ['#1f5fa8', '#b3261e', '#1d6b3a', '#6b2fa3', '#a3246e', '#7a4a12', '#b54708', '#0e6a78', '#5b6b00', '#3b3f99'];
 const NAME_KEY = 'waymark.name';
 
 /** The name shown to others: the token's, else one the user chose, else a guest name. */

@@ -238,7 +238,7 @@ export function renderVersions(el, ctx) {
     const actions = [
       h('button', {
         type: 'button', class: 'versions-small', dataset: { testid: 'compare' },
-        attrs: { 'aria-label': `Compare version ${v.number} with the current map` },
+        attrs: { 'aria-label': `Compare with current: version ${v.number}` },
         onclick: () => compare(String(v.number), 'current'),
       }, 'Compare with current'),
       canTake ? h('button', {
@@ -247,7 +247,7 @@ export function renderVersions(el, ctx) {
       }, 'Restore') : null,
       canTake && !review ? h('button', {
         type: 'button', class: 'versions-small', dataset: { testid: 'submit-review' },
-        attrs: { 'aria-label': `Submit version ${v.number} for review` }, onclick: (e) => submitReview(v, e.currentTarget),
+        attrs: { 'aria-label': `Submit for review: version ${v.number}` }, onclick: (e) => submitReview(v, e.currentTarget),
       }, 'Submit for review') : null,
       canDecide && review?.state === 'in-review' && mayDecide(review) ? h('button', {
         type: 'button', class: 'versions-small primary', dataset: { testid: 'decide' },
