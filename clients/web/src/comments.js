@@ -257,12 +257,15 @@ export function renderComments(el, ctx) {
       dataset: { testid: 'comment', id: c.id, resolved: String(c.resolved) },
     },
       h('div', { class: 'comments-byline' },
-        h('span', { class: 'comments-author', text: who }),
-        when(c.createdAt),
-        c.resolved ? h('span', { class: 'pill ok comments-resolved-pill', text: 'Resolved' }) : null),
+        h('div', { class: 'comments-who' },
+          h('span', { class: 'comments-author', text: who }),
+          when(c.createdAt),
+          c.resolved ? h('span', { class: 'pill ok comments-resolved-pill', text: 'Resolved' }) : null),
+        resolve),
       where,
-      h('p', { class: 'comments-text', text: c.text }),
-      resolve ? h('div', { class: 'comments-actions' }, resolve) : null);
+      c.text.trim()
+        ? h('p', { class: 'comments-text', text: c.text })
+        : h('p', { class: 'comments-text comments-text-empty', text: '(no text)' }));
   }
 
   function toggleResolved(id) {
@@ -322,10 +325,11 @@ export function renderComments(el, ctx) {
     list.hidden = !shown.length;
 
     if (focusKey) {
-      const again = [...list.querySelectorAll('[data-id]')].find((r) => r.dataset.id === focusKey.id);
-      const target = again?.querySelector(`button.${focusKey.cls.split(' ')[0]}`) ?? again?.querySelector('button')
-        ?? list.querySelectorAll('[data-id]')[Math.min(focusKey.index, shown.length - 1)]?.querySelector('button')
-        ?? resolvedBox;
+      // The same comment; else (it was resolved and hidden) the one now in its place.
+      const rows = [...list.querySelectorAll('[data-id]')];
+      const again = rows.find((r) => r.dataset.id === focusKey.id) ?? rows[Math.min(focusKey.index, rows.length - 1)];
+      const cls = focusKey.cls.split(' ')[0];
+      const target = (cls && again?.querySelector(`button.${CSS.escape(cls)}`)) || again?.querySelector('button') || resolvedBox;
       target.focus();
     }
 

@@ -10,6 +10,7 @@ import { Presence } from './presence.js';
 import { renderDetails, renderPersonas } from './inspector.js';
 import { renderInsights } from './insights.js';
 import { renderVersions } from './versions.js';
+import { renderComments } from './comments.js';
 import { exportMenu } from './exportmenu.js';
 
 const MAP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -81,7 +82,7 @@ class Editor {
     this.statusEl = h('span', { class: 'status', dataset: { testid: 'connection' }, attrs: { role: 'status' } });
     this.undoBtn = h('button', { class: 'ghost', text: '↶ Undo', title: 'Undo your last edit (Ctrl+Z)', dataset: { testid: 'undo' }, onclick: () => this.session.undo.undo() });
     this.redoBtn = h('button', { class: 'ghost', text: '↷ Redo', title: 'Redo (Ctrl+Shift+Z)', dataset: { testid: 'redo' }, onclick: () => this.session.undo.redo() });
-    this.panelButtons = new Map(['details', 'personas', 'insights', 'versions'].map((p) => [p, h('button', {
+    this.panelButtons = new Map(['details', 'personas', 'comments', 'insights', 'versions'].map((p) => [p, h('button', {
       class: 'ghost', text: p[0].toUpperCase() + p.slice(1), dataset: { testid: `panel-${p}` },
       attrs: { 'aria-pressed': 'false', 'aria-controls': 'side-panel' }, onclick: () => this.openPanel(this.panel === p ? null : p),
     })]));
@@ -122,12 +123,27 @@ class Editor {
     for (const [p, b] of this.panelButtons) b.setAttribute('aria-pressed', String(p === name));
     this.side.hidden = !name;
     if (!name) return;
-    this.panelTitle.textContent = { details: 'Details', personas: 'Personas', insights: 'Insights', versions: 'Versions' }[name];
+    this.panelTitle.textContent = { details: 'Details', personas: 'Personas', comments: 'Comments', insights: 'Insights', versions: 'Versions' }[name];
     this.panelBody.replaceChildren();
     if (name === 'insights') {
       const body = h('div', {});
       this.panelBody.append(body);
       renderInsights(body, { mapId: this.mapId, onSelect: (c, id) => this.reveal(c, id) });
+    } else if (name === 'comments') {
+      const body = h('div', {});
+      this.panelBody.append(body);
+      const comments = renderComments(body, {
+        mapId: this.mapId,
+        doc: this.doc,
+        selection: () => this.selection,
+        label: (collection, id) => this.label(collection, id),
+        onSelect: (c, id) => this.reveal(c, id),
+      });
+      this.comments = comments;
+      this.panelCleanup = () => {
+        comments.destroy();
+        this.comments = null;
+      };
     } else if (name === 'versions') {
       const body = h('div', {});
       this.panelBody.append(body);
@@ -196,6 +212,7 @@ class Editor {
     this.board.render();
     this.presence.refresh();
     this.renderPanel();
+    this.comments?.refresh();
     this.renderUndo();
     this.lastRender = performance.now() - started;
     this.renders = (this.renders ?? 0) + 1;
@@ -218,8 +235,10 @@ class Editor {
     this.selection = collection ? { collection, id } : null;
     this.presence.setSelection(this.selection);
     this.board.markSelection();
-    if (collection && this.panel !== 'details' && this.panel !== 'insights') this.openPanel('details');
+    // Panels that point at things stay open when one is picked; the others give way to its details.
+    if (collection && !['details', 'insights', 'comments', 'versions'].includes(this.panel)) this.openPanel('details');
     else if (this.panel === 'details') this.renderPanel(true);
+    this.comments?.refresh();
     if (reveal && collection) {
       const prefix = { cards: 'card', steps: 'step', stages: 'stage', lanes: 'lane' }[collection];
       const el = this.board.els.get(`${prefix}:${id}`);
@@ -231,6 +250,13 @@ class Editor {
   /** Shows an entity the insights or a comparison point at, if the grid shows that kind. */
   reveal(collection, id) {
     if (['cards', 'steps', 'stages', 'lanes'].includes(collection) && this.entity(collection, id)) this.select(collection, id, true);
+  }
+
+  /** A readable name of an entity (a card's text, a step's name), or null when it is gone. */
+  label(collection, id) {
+    const e = this.entity(collection, id);
+    if (!e) return null;
+    return collection === 'cards' ? e.text : e.name;
   }
 
   entity(collection, id) {

@@ -74,6 +74,40 @@ test('a viewer token shows the map read-only, and others\' edits still arrive', 
   await ana.context().close();
 });
 
+test('a commenter comments on a card; the editor sees it live and resolves it', async () => {
+  const commenterToken = await mint(WAYMARK_BIN, SECRET, { user: 'cora', name: 'Cora Commenter', map: 'acme-*', role: 'commenter' });
+  const cora = await newPerson(browser, 'ignored');
+  const ana = await newPerson(browser, 'ignored');
+  await openMap(cora, base, 'acme-map', { token: commenterToken });
+  await openMap(ana, base, 'acme-map', { token: editorToken });
+  const { map } = await rest(base, '/maps/acme-map', { token: editorToken });
+  const card = map.cards[2];
+
+  await cora.locator('[data-testid=read-only]').waitFor();
+  await cora.locator(`[data-testid=card][data-id="${card.id}"]`).click();
+  await cora.locator('[data-testid=panel-comments]').click();
+  await cora.locator('[data-testid=comment-text]').fill('Do we have evidence for this?');
+  await cora.locator('[data-testid=comment-submit]').click();
+
+  await ana.locator('[data-testid=panel-comments]').click();
+  await ana.getByTestId('comments-scope').getByLabel(/All/).check();
+  const comment = ana.locator('[data-testid=comment]', { hasText: 'Do we have evidence for this?' });
+  await comment.waitFor();
+  assert.match(await comment.textContent(), /Cora Commenter/, 'the author is the token\'s name');
+  const { comments } = await rest(base, '/maps/acme-map/comments', { token: editorToken });
+  assert.deepEqual(comments.map((c) => [c.text, c.target]), [['Do we have evidence for this?', `cards/${card.id}`]]);
+
+  // The commenter may not resolve; the editor may, and the commenter sees it resolved.
+  assert.equal(await cora.locator('[data-testid=comment-resolve]').count(), 0);
+  await comment.locator('[data-testid=comment-resolve]').click();
+  await eventually('resolved at Cora', async () => (await cora.locator('[data-testid=comment][data-resolved="true"]').count()) === 1
+    || (await cora.locator('[data-testid=comment]', { hasText: 'Do we have evidence' }).count()) === 0);
+  assert.equal((await rest(base, '/maps/acme-map/comments', { token: editorToken })).comments[0].resolved, true);
+  assert.deepEqual([...cora.errors, ...ana.errors], []);
+  await cora.context().close();
+  await ana.context().close();
+});
+
 test('without a token the pages say how to get in', async () => {
   const page = await newPerson(browser, 'Nobody');
   await page.goto(`${base}/m/acme-map`);

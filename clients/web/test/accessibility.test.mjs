@@ -48,7 +48,7 @@ for (const [size, fontSize] of [['normal', null], ['twice the', '32px']]) {
     await page.locator('[data-testid=connection][data-status=connected]').waitFor();
     await page.locator('[data-testid=card]').nth(3).click();
     await check('editor with a card selected');
-    for (const panel of ['personas', 'insights', 'versions']) {
+    for (const panel of ['personas', 'comments', 'insights', 'versions']) {
       await page.locator(`[data-testid=panel-${panel}]`).click();
       await page.locator(panel === 'personas' ? '[data-testid=persona]' : `[data-testid=${panel}] button`).first().waitFor();
       await check(`${panel} panel`);
