@@ -87,14 +87,6 @@ class Editor {
       attrs: { 'aria-pressed': 'false', 'aria-controls': 'side-panel' }, onclick: () => this.openPanel(this.panel === p ? null : p),
     })]));
     const me = this.presence.avatars;
-    me.addEventListener('click', async (e) => {
-      if (!e.target.closest('.me') || claims?.name || claims?.sub) return;
-      const name = await promptDialog('Your name, as others see it', this.session.awareness.getLocalState()?.user?.name ?? '');
-      if (name) {
-        rememberName(name);
-        this.presence.setName(name);
-      }
-    });
     const bar = h('header', { class: 'topbar' },
       h('a', { class: 'back', href: '/', text: '← Maps', title: 'All maps' }),
       this.titleInput,
@@ -114,6 +106,20 @@ class Editor {
     this.loading = h('div', { class: 'loading', text: 'Loading the map…', dataset: { testid: 'loading' } });
     root.replaceChildren(h('div', { class: 'editor' }, bar, this.banner, h('div', { class: 'workspace' }, this.board.el, this.loading, this.side)));
     this.openPanel('details');
+  }
+
+  /** Without a token, people name themselves; with one, the token names them. */
+  get canRename() {
+    return !claims;
+  }
+
+  async rename() {
+    if (!this.canRename) return;
+    const name = await promptDialog('Your name, as others see it', this.session.awareness.getLocalState()?.user?.name ?? '');
+    if (name) {
+      rememberName(name);
+      this.presence.setName(name);
+    }
   }
 
   openPanel(name) {

@@ -27,16 +27,28 @@ export class Presence {
   render() {
     const me = this.awareness.getLocalState()?.user;
     const others = this.others();
-    const people = [
-      h('span', { class: 'avatar me', style: { background: me?.color }, title: `${me?.name} (you)`, attrs: { role: 'listitem' }, dataset: { testid: 'avatar-me' } }, initials(me?.name)),
-      ...others.map((o) => h('span', {
-        class: 'avatar', style: { background: o.user.color }, title: o.user.name,
-        attrs: { role: 'listitem', 'aria-label': o.user.name }, dataset: { testid: 'avatar', name: o.user.name },
-      }, initials(o.user.name))),
-    ];
-    this.avatars.replaceChildren(...people);
+    // Pointer moves change states many times a second; the list of people only now and then.
+    const sig = JSON.stringify([me, others.map((o) => [o.clientId, o.user])]);
+    if (sig !== this.sig) {
+      this.sig = sig;
+      this.renderPeople(me, others);
+    }
     this.renderCursors(others);
     this.renderSelections(others);
+  }
+
+  renderPeople(me, others) {
+    const people = [
+      h('span', { attrs: { role: 'listitem' } }, h('button', {
+        class: 'avatar me', style: { background: me?.color }, title: `${me?.name} (you)`,
+        dataset: { testid: 'avatar-me' }, disabled: !this.ed.canRename, onclick: () => this.ed.rename(),
+      }, face(me?.name, ` (you)${this.ed.canRename ? ': change your name' : ''}`))),
+      ...others.map((o) => h('span', {
+        class: 'avatar', style: { background: o.user.color }, title: o.user.name,
+        attrs: { role: 'listitem' }, dataset: { testid: 'avatar', name: o.user.name },
+      }, face(o.user.name))),
+    ];
+    this.avatars.replaceChildren(...people);
   }
 
   renderCursors(others) {
@@ -124,6 +136,11 @@ export class Presence {
     const user = this.awareness.getLocalState()?.user ?? {};
     this.awareness.setLocalStateField('user', { ...user, name });
   }
+}
+
+/** Initials to see, and the whole name (with `more`) for screen readers. */
+function face(name, more = '') {
+  return [h('span', { attrs: { 'aria-hidden': 'true' }, text: initials(name) }), h('span', { class: 'visually-hidden', text: `${name}${more}` })];
 }
 
 function initials(name = '?') {
