@@ -13,13 +13,14 @@
 // Env: WAYMARK_BIN (default: target/release/waymark if built, else target/debug/waymark),
 // WAYMARK_WEB_DIR (default: clients/web/dist), CHROMIUM_PATH (default: /usr/bin/chromium).
 // --profile serves an unminified build of the editor (with a source map, in a temporary
-// directory), records Chrome CPU profiles of the load and of the editing window, saves them, and
-// prints the hot functions with their source file and line.
+// directory), records Chrome CPU profiles of the load and of the editing window and a trace of the
+// editing window, saves them, and prints the hot functions with their source file and line, and the
+// main thread's time per trace event (Layout, Paint, ...). Its figures include the profilers' cost.
 import { existsSync } from 'node:fs';
 import { mkdtemp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { execFileSync } from 'node:child_process';
 
 const WEB = fileURLToPath(new URL('..', import.meta.url));
@@ -27,30 +28,24 @@ const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
 // ---- arguments ----
 
-const argv = process.argv.slice(2);
-const opts = { out: null, duration: 20, cards: 600, seed: 1, profile: null, scroll: 3 };
-for (let i = 0; i < argv.length; i++) {
-  const a = argv[i];
-  const next = () => argv[++i];
-  if (a === '--duration') opts.duration = Number(next());
-  else if (a === '--cards') opts.cards = Number(next());
-  else if (a === '--seed') opts.seed = Number(next());
-  else if (a === '--scroll') opts.scroll = Number(next());
-  else if (a === '--profile') opts.profile = argv[i + 1] && !argv[i + 1].startsWith('--') ? next() : '';
-  else if (a === '--help' || a === '-h') {
-    console.log('usage: node bench/large-map.mjs [out.json] [--duration s] [--cards n] [--seed n] [--scroll s] [--profile [dir]]');
-    process.exit(0);
-  } else if (!a.startsWith('--') && !opts.out) opts.out = a;
-  else throw new Error(`unknown argument ${a}`);
+function parseArgs(argv) {
+  const opts = { out: null, duration: 20, cards: 600, seed: 1, profile: null, scroll: 3 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => argv[++i];
+    if (a === '--duration') opts.duration = Number(next());
+    else if (a === '--cards') opts.cards = Number(next());
+    else if (a === '--seed') opts.seed = Number(next());
+    else if (a === '--scroll') opts.scroll = Number(next());
+    else if (a === '--profile') opts.profile = argv[i + 1] && !argv[i + 1].startsWith('--') ? next() : '';
+    else if (a === '--help' || a === '-h') {
+      console.log('usage: node bench/large-map.mjs [out.json] [--duration s] [--cards n] [--seed n] [--scroll s] [--profile [dir]]');
+      process.exit(0);
+    } else if (!a.startsWith('--') && !opts.out) opts.out = a;
+    else throw new Error(`unknown argument ${a}`);
+  }
+  return opts;
 }
-
-// The server binary and the editor files must be chosen before the helpers read the environment.
-if (!process.env.WAYMARK_BIN) {
-  const release = join(ROOT, 'target/release/waymark');
-  process.env.WAYMARK_BIN = existsSync(release) ? release : join(ROOT, 'target/debug/waymark');
-}
-// Info level: the server must log "listening", but per-update debug logging would cost the server time.
-process.env.RUST_LOG ||= 'info';
 
 const log = (...a) => console.error('[bench]', ...a);
 
@@ -262,25 +257,29 @@ function instrumentPage() {
     set(ed) {
       editor = ed;
       const part = {};
+      // In CPU profiles these wrappers appear as benchWrapper and benchRender.
       const wrap = (obj, name, label) => {
+        if (!obj || obj[name]?.benchWrapped) return;
         const fn = obj[name];
-        obj[name] = function (...args) {
+        obj[name] = function benchWrapper(...args) {
           const t = performance.now();
           try { return fn.apply(this, args); } finally { part[label] = (part[label] ?? 0) + performance.now() - t; }
         };
+        obj[name].benchWrapped = true;
       };
       wrap(ed.board, 'render', 'board');
       wrap(ed.board, 'renderEmotions', 'emotions');
       wrap(ed.presence, 'refresh', 'presence');
       wrap(ed, 'renderPanel', 'panel');
       const render = ed.render;
-      ed.render = function () {
+      ed.render = function benchRender() {
         for (const k of Object.keys(part)) part[k] = 0;
+        wrap(this.comments, 'refresh', 'comments'); // the comments panel, when it is open
         const at = performance.now();
         render.call(this);
         b.renders.push({
           at, end: performance.now(), wall: Date.now(), ms: this.lastRender, cards: this.map.cards.size,
-          board: part.board ?? 0, emotions: part.emotions ?? 0, presence: part.presence ?? 0, panel: part.panel ?? 0,
+          board: part.board ?? 0, emotions: part.emotions ?? 0, presence: part.presence ?? 0, panel: (part.panel ?? 0) + (part.comments ?? 0),
         });
       };
       const renderStatus = ed.renderStatus;
@@ -383,7 +382,7 @@ function sourceMapLookup(map) {
     let best = null;
     for (const s of segs) { if (s[0] <= column) best = s; else break; }
     best ??= segs[0];
-    return `${map.sources[best[1]].replace(/^(\.\.\/)+/, '').replace(/^.*?node_modules\//, 'node_modules/')}:${best[2] + 1}`;
+    return `${map.sources[best[1]].replace(/^.*?\/clients\/web\//, '').replace(/^.*?node_modules\//, 'node_modules/')}:${best[2] + 1}`;
   };
 }
 
@@ -428,9 +427,52 @@ function hotSpots(profile, lookup, top = 25) {
   return { busyMs: round(all, 0), idleMs: round(idle, 0), self: list(self), total: list(total) };
 }
 
+/**
+ * Where the renderer's main thread of the page that set the user-timing mark `markName` spent its
+ * time, from a Chrome trace: self time per trace event (Layout, UpdateLayoutTree, Paint,
+ * FunctionCall, ...), so that the profiler's "(program)" (native work) is broken down too.
+ */
+function traceBreakdown(trace, markName, top = 20) {
+  const events = trace.traceEvents ?? trace;
+  const mark = events.find((e) => e.name === markName);
+  if (!mark) return null;
+  const { pid } = mark;
+  const tid = events.find((e) => e.ph === 'M' && e.name === 'thread_name' && e.pid === pid && e.args?.name === 'CrRendererMain')?.tid ?? mark.tid;
+  const xs = events.filter((e) => e.pid === pid && e.tid === tid && e.ph === 'X' && typeof e.dur === 'number')
+    .sort((a, b) => a.ts - b.ts || b.dur - a.dur);
+  const self = new Map();
+  const count = new Map();
+  const stack = [];
+  let busy = 0;
+  const first = xs[0]?.ts ?? 0;
+  let last = first;
+  const done = (n) => self.set(n.name, (self.get(n.name) ?? 0) + n.self);
+  for (const e of xs) {
+    while (stack.length && stack.at(-1).end <= e.ts) done(stack.pop());
+    const parent = stack.at(-1);
+    if (parent) parent.self -= Math.min(e.dur, parent.end - e.ts);
+    else busy += e.dur;
+    stack.push({ name: e.name, end: e.ts + e.dur, self: e.dur });
+    count.set(e.name, (count.get(e.name) ?? 0) + 1);
+    last = Math.max(last, e.ts + e.dur);
+  }
+  while (stack.length) done(stack.pop());
+  return {
+    spanMs: round((last - first) / 1000, 0), busyMs: round(busy / 1000, 0),
+    self: [...self].sort((a, b) => b[1] - a[1]).slice(0, top).map(([name, us]) => ({ name, ms: round(us / 1000, 0), pct: round((100 * us) / busy, 1), count: count.get(name) })),
+  };
+}
+
 // ---- the benchmark ----
 
-async function main() {
+async function main(opts) {
+  // The server binary and the editor files must be chosen before the helpers read the environment.
+  if (!process.env.WAYMARK_BIN) {
+    const release = join(ROOT, 'target/release/waymark');
+    process.env.WAYMARK_BIN = existsSync(release) ? release : join(ROOT, 'target/debug/waymark');
+  }
+  // Info level: the server must log "listening"; per-update debug logging would cost the server time.
+  process.env.RUST_LOG ||= 'info';
   const { startServer, WAYMARK_BIN } = await import('../../interop/server.mjs');
   const { CHROMIUM, baseOf, newPerson, rest } = await import('../test/helpers.mjs');
   const { chromium } = await import('playwright-core');
@@ -574,7 +616,11 @@ async function main() {
     const rendersBefore = await a.evaluate(() => window.__bench.renders.length);
     const win = await a.evaluate(() => performance.now());
     await a.evaluate(startFrames);
-    if (profileDir) await cdpA.send('Profiler.start');
+    if (profileDir) {
+      await browser.startTracing(a, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink.user_timing', 'v8.execute'] });
+      await a.evaluate(() => performance.mark('waymark-bench-page-a'));
+      await cdpA.send('Profiler.start');
+    }
     // B: a text edit every 100 ms (20 cards in turn), a move every 500 ms (10 cards in turn).
     await bPage.evaluate(({ textIds, moveIds, stepIds, laneIds, durationMs }) => {
       const ed = window.waymarkEditor;
@@ -618,6 +664,9 @@ async function main() {
       const { profile } = await cdpA.send('Profiler.stop');
       await writeFile(join(profileDir, 'edits.cpuprofile'), JSON.stringify(profile));
       editProfile = hotSpots(profile, lookup);
+      const trace = await browser.stopTracing();
+      await writeFile(join(profileDir, 'edits.trace.json'), trace);
+      editProfile.trace = traceBreakdown(JSON.parse(trace.toString('utf8')), 'waymark-bench-page-a');
     }
     const metricsAfter = await cdpMetrics(cdpA);
     // The last edits still on their way: wait (with a deadline) until A has seen them all.
@@ -737,19 +786,31 @@ function profileTable(name, p) {
   const lines = [`\n${name}: ${p.busyMs} ms busy (${p.idleMs} ms idle) — self time / total time, top functions`];
   for (const x of p.self.slice(0, 15)) lines.push(`  self  ${String(x.ms).padStart(6)} ms ${String(x.pct).padStart(5)}%  ${x.fn}`);
   for (const x of p.total.slice(0, 15)) lines.push(`  total ${String(x.ms).padStart(6)} ms ${String(x.pct).padStart(5)}%  ${x.fn}`);
+  if (p.trace) {
+    lines.push(`  main thread from the trace: ${p.trace.busyMs} ms busy of ${p.trace.spanMs} ms; self time per event`);
+    for (const x of p.trace.self.slice(0, 12)) lines.push(`  trace ${String(x.ms).padStart(6)} ms ${String(x.pct).padStart(5)}%  ${x.name} (${x.count}×)`);
+  }
   return lines.join('\n');
 }
 
-const results = await main();
-console.log(table(results));
-if (results.profile) {
-  console.log(profileTable('profile of the load', results.profile.load));
-  console.log(profileTable('profile of the editing window', results.profile.edits));
-  console.log(`\nprofiles saved in ${results.profile.dir} (open the .cpuprofile files in Chrome DevTools)`);
+// Run only when executed, so that `generateMap` can be imported by other scripts.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const opts = parseArgs(process.argv.slice(2));
+  const results = await main(opts);
+  await report(results, opts.out);
 }
-if (opts.out) {
-  await writeFile(opts.out, `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`\nfigures written to ${opts.out}`);
-} else {
-  console.log(JSON.stringify(results, null, 2));
+
+async function report(results, out) {
+  console.log(table(results));
+  if (results.profile) {
+    console.log(profileTable('profile of the load', results.profile.load));
+    console.log(profileTable('profile of the editing window', results.profile.edits));
+    console.log(`\nprofiles saved in ${results.profile.dir} (open the .cpuprofile files in Chrome DevTools)`);
+  }
+  if (out) {
+    await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
+    console.log(`\nfigures written to ${out}`);
+  } else {
+    console.log(JSON.stringify(results, null, 2));
+  }
 }

@@ -12,6 +12,8 @@ const STAGE = 'application/x-waymark-stage';
 const LANE = 'application/x-waymark-lane';
 
 const LANE_NAMES = new Map(M.LANE_KINDS);
+/** A step column's width in rem: `--col` in board.css. */
+const COLUMN_REM = 15;
 const EVIDENCE_MARK = { hypothesis: '○', reported: '◔', observed: '◑', validated: '●' };
 
 export class Board {
@@ -31,11 +33,22 @@ export class Board {
     this.editing = null; // { id, unbind, field }
     this.grid.addEventListener('keydown', (e) => this.onKey(e));
     this.grid.addEventListener('dragend', () => this.clearDrop());
+    window.addEventListener('resize', () => {
+      this.measured = null;
+    });
   }
 
-  /** Column width in CSS pixels (columns are fixed, in rem, so text scaling widens them). */
-  colWidth() {
-    return this.grid.querySelector('.step-head')?.getBoundingClientRect().width || 240;
+  /**
+   * The root font size and the column width in CSS pixels (`--col` in board.css is 15rem, so text
+   * scaling widens columns). Read once and again after a resize (zoom is one), never in the middle
+   * of a render, where it would force a style pass over the whole grid on every update.
+   */
+  metrics() {
+    if (!this.measured) {
+      const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+      this.measured = { rem, col: COLUMN_REM * rem };
+    }
+    return this.measured;
   }
 
   /** The element for `key`, made by `create` the first time; `inGrid`: a direct child of the grid. */
@@ -145,8 +158,8 @@ export class Board {
       }
       return el;
     });
-    el._name.textContent = stage ? stage.name || 'Untitled stage' : 'Steps without a stage';
-    if (stage) el.dataset.id = stage.id;
+    text(el._name, stage ? stage.name || 'Untitled stage' : 'Steps without a stage');
+    if (stage && el.dataset.id !== stage.id) el.dataset.id = stage.id;
     place(el, '1', `${start + 2} / span ${span}`);
     attr(el, 'title', stage?.description || '');
   }
@@ -174,8 +187,8 @@ export class Board {
       }
       return el;
     });
-    el._name.textContent = step ? step.name || 'Untitled step' : 'No steps yet';
-    if (step) el.dataset.id = step.id;
+    text(el._name, step ? step.name || 'Untitled step' : 'No steps yet');
+    if (step && el.dataset.id !== step.id) el.dataset.id = step.id;
     place(el, '2', String(i + 2));
     attr(el, 'title', step?.description || '');
   }
@@ -193,12 +206,12 @@ export class Board {
       } else el.addEventListener('click', () => this.ed.select('lanes', lane.id));
       return el;
     });
-    el._name.textContent = lane.name || LANE_NAMES.get(lane.kind) || lane.kind;
+    text(el._name, lane.name || LANE_NAMES.get(lane.kind) || lane.kind);
     const persona = lane.personaId && this.ed.map.personas.find((p) => p.id === lane.personaId);
     // The kind under the name, unless the name says it already.
     const kindName = LANE_NAMES.get(lane.kind) ?? lane.kind;
-    el._kind.textContent = [el._name.textContent === kindName ? null : kindName, persona?.name].filter(Boolean).join(' · ');
-    el.dataset.id = lane.id;
+    text(el._kind, [el._name.textContent === kindName ? null : kindName, persona?.name].filter(Boolean).join(' · '));
+    if (el.dataset.id !== lane.id) el.dataset.id = lane.id;
     if (el.dataset.kind !== lane.kind) el.dataset.kind = lane.kind;
     place(el, String(row));
   }
@@ -261,7 +274,7 @@ export class Board {
       }
       return el;
     }, false);
-    const links = this.ed.map.links.filter((l) => l.from === card.id || l.to === card.id).length;
+    const links = this.ed.map.linkCounts.get(card.id) ?? 0;
     const persona = card.personaId && this.ed.map.personas.find((p) => p.id === card.personaId);
     const sig = [card.text, card.evidence, card.severity, card.impact, card.effort, card.status, card.owner, card.due, links, lane.kind, persona?.name, card.endStepId, card.imageUrl].join('\u0001');
     if (el._sig !== sig) {
@@ -527,6 +540,11 @@ function place(el, row, column = null) {
     el._column = column;
     el.style.gridColumn = column;
   }
+}
+
+/** Sets an element's text only when it changes (each write invalidates layout). */
+function text(el, value) {
+  if (el.textContent !== value) el.textContent = value;
 }
 
 /** Sets an attribute only when its value changes (each write invalidates styles). */

@@ -165,12 +165,27 @@ class Editor {
   renderPanel(force = false) {
     if (this.panel !== 'details' && this.panel !== 'personas') return;
     if (!force && this.side.contains(document.activeElement) && document.activeElement.matches('input, textarea, select')) return;
+    // Rebuilt only when what it shows changed: most updates are about other cards.
+    const sig = this.panelSignature();
+    if (!force && sig === this.panelSig) return;
+    this.panelSig = sig;
     this.panelCleanup?.();
     if (this.panel === 'details') this.panelCleanup = renderDetails(this.panelBody, this);
     else {
       renderPersonas(this.panelBody, this);
       this.panelCleanup = null;
     }
+  }
+
+  panelSignature() {
+    const m = this.map;
+    const names = (list) => list.map((e) => [e.id, e.name, e.kind]);
+    if (this.panel === 'personas') return JSON.stringify([this.panel, this.readOnly, m.personas]);
+    const sel = this.selection;
+    const entity = sel && this.entity(sel.collection, sel.id);
+    const { ytext, ...fields } = entity ?? {};
+    const links = sel ? m.links.filter((l) => l.from === sel.id || l.to === sel.id).map((l) => [l.id, l.kind, m.cards.get(l.from === sel.id ? l.to : l.from)?.text]) : [];
+    return JSON.stringify([this.panel, this.readOnly, sel, fields, links, m.cards.size, names(m.lanes), names(m.steps), names(m.stages), names(m.personas)]);
   }
 
   renderStatus() {

@@ -21,8 +21,7 @@ let dragging = null; // the lane element a point is being dragged in: not redraw
 export function renderEmotionLane(el, lane, columns, ed) {
   if (dragging === el) return;
   const map = ed.map;
-  const col = ed.board.colWidth();
-  const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+  const { col, rem } = ed.board.metrics();
   const unit = 1.6 * rem; // height of one score step
   const pad = 1.2 * rem;
   const height = unit * 4 + pad * 2;

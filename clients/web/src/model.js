@@ -78,6 +78,11 @@ export function readMap(doc) {
     };
   });
   const links = entities(doc, 'links', (m) => ({ from: str(m.get('from')), to: str(m.get('to')), kind: str(m.get('kind')) }));
+  const linkCounts = new Map();
+  for (const l of links) {
+    linkCounts.set(l.from, (linkCounts.get(l.from) ?? 0) + 1);
+    if (l.to !== l.from) linkCounts.set(l.to, (linkCounts.get(l.to) ?? 0) + 1);
+  }
   const emotions = new Map();
   doc.getMap('emotions').forEach((v, k) => {
     if (typeof v === 'number' && Number.isFinite(v)) emotions.set(k, Math.max(-2, Math.min(2, Math.trunc(v))));
@@ -91,7 +96,7 @@ export function readMap(doc) {
   }
   return {
     meta: { title: str(meta.get('title')), kind: str(meta.get('kind')), description: str(meta.get('description')) },
-    personas, stages, stageIds, steps, lanes, cards: new Map(cards.map((c) => [c.id, c])), cells, links, emotions,
+    personas, stages, stageIds, steps, lanes, cards: new Map(cards.map((c) => [c.id, c])), cells, links, linkCounts, emotions,
   };
 }
 

@@ -3,8 +3,10 @@
 const DIGITS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const BASE = 62;
 
+const VALID = /^[0-9A-Za-z]*[1-9A-Za-z]$/;
+
 export function isValid(rank) {
-  return typeof rank === 'string' && rank.length > 0 && !rank.endsWith('0') && [...rank].every((c) => DIGITS.includes(c));
+  return typeof rank === 'string' && VALID.test(rank);
 }
 
 function midpoint(lo, hi) {
