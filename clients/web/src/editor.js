@@ -63,7 +63,17 @@ class Editor {
     this.board = new Board(this);
     this.presence = new Presence(this);
     this.buildPage(root);
-    this.doc.on('update', () => this.schedule());
+    this.doc.on('update', (update, origin) => {
+      // An edit made while offline lives only in this tab until the connection returns.
+      if (origin !== this.session.provider && this.session.status !== 'connected') this.unsent = true;
+      this.schedule();
+    });
+    this.session.provider.on('sync', (synced) => {
+      if (synced) this.unsent = false;
+    });
+    window.addEventListener('beforeunload', (e) => {
+      if (this.unsent) e.preventDefault(); // the browser asks before the edits are thrown away
+    });
     this.session.onState(() => this.renderStatus());
     this.session.undo.on('stack-item-added', () => this.renderUndo());
     this.session.undo.on('stack-item-popped', () => this.renderUndo());

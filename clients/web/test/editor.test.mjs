@@ -257,6 +257,43 @@ test('a map deleted while open says so and is not recreated by reconnecting', as
   await ana.context().close();
 });
 
+test('versions: take one, compare it with the map, restore it for everyone', async () => {
+  const m = await templateMap('versioned');
+  const ana = await newPerson(browser, 'Ana');
+  const ben = await newPerson(browser, 'Ben');
+  await openMap(ana, base, 'versioned');
+  await openMap(ben, base, 'versioned');
+
+  await ana.locator('[data-testid=panel-versions]').click();
+  await ana.locator('[data-testid=version-label]').fill('Before the workshop');
+  await ana.locator('[data-testid=take-version]').click();
+  const row = ana.locator('[data-testid=version-row]', { hasText: 'Before the workshop' });
+  await row.waitFor();
+  const number = await row.getAttribute('data-number');
+
+  // Ben changes a card; the comparison names it.
+  const card = m.map.cards.find((c) => c.laneId === m.lane('pain-points'));
+  await ben.locator(`[data-testid=card][data-id="${card.id}"]`).dblclick();
+  const editor = ben.locator('[data-testid=card-editor]');
+  await editor.fill('Rewritten in the workshop');
+  await editor.press('Enter');
+  await eventually('Ben\'s edit at Ana', async () => (await ana.locator(`[data-testid=card][data-id="${card.id}"]`).textContent()).includes('Rewritten in the workshop'));
+  await row.locator('[data-testid=compare]').click();
+  const result = ana.locator('[data-testid=compare-result]');
+  await eventually('the comparison', async () => /Rewritten in the workshop/.test(await result.textContent()));
+
+  // Restoring brings the old text back at Ben, live.
+  await row.locator('[data-testid=restore]').click();
+  await ana.locator('[data-testid=confirm-restore]').click();
+  await eventually('the restored text at Ben', async () => (await ben.locator(`[data-testid=card][data-id="${card.id}"]`).textContent()).includes(card.text));
+  const { versions } = await rest(base, '/maps/versioned/versions');
+  assert.ok(versions.some((v) => v.kind === 'pre-restore'), 'a safety version was taken before the restore');
+  assert.ok(versions.some((v) => String(v.number) === number && v.label === 'Before the workshop'));
+  assert.deepEqual([...ana.errors, ...ben.errors], []);
+  await ana.context().close();
+  await ben.context().close();
+});
+
 test('a page whose connection drops keeps its edits and sends them when it returns', async () => {
   const m = await templateMap('offline');
   const proxy = await startProxy(new URL(base).host);
@@ -279,11 +316,13 @@ test('a page whose connection drops keeps its edits and sends them when it retur
     await ben.keyboard.press('Enter');
     assert.equal(await cardWithText(ben, 'Written while offline').count(), 0, 'nothing crossed the cut connection');
     assert.equal(await cardWithText(ana, 'Written while offline').count(), 1, 'the offline edit is shown where it was made');
+    assert.equal(await ana.evaluate(() => window.waymarkEditor.unsent), true, 'leaving the page now would ask first');
     proxy.restore();
     await ana.locator('[data-testid=connection][data-status=connected]').waitFor({ timeout: 15_000 });
     await eventually('the offline edit at Ben', async () => (await cardWithText(ben, 'Written while offline').count()) === 1);
     await eventually('Ben\'s edit at Ana', async () => (await cardWithText(ana, 'Written by Ben meanwhile').count()) === 1);
     assert.equal(await ana.locator('[data-testid=banner]').isVisible(), false, 'the banner is gone');
+    assert.equal(await ana.evaluate(() => window.waymarkEditor.unsent), false, 'nothing left unsent');
     assert.deepEqual([...ana.errors, ...ben.errors], []);
   } finally {
     await ana.context().close();
