@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{TestServer, http_with};
+use common::{TestServer, http_bytes_with, http_with};
 use std::path::Path;
 use std::sync::Arc;
 use waymark_server::Config;
@@ -17,29 +17,15 @@ fn dist(name: &str) -> Vec<u8> {
     .unwrap()
 }
 
-/// A GET with headers whose body is binary: (status, headers, body).
+/// A GET with headers: (status, the response head to read headers from, body).
 async fn get(url: &str, headers: &[(&str, &str)]) -> (u16, common::HttpResponse, Vec<u8>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest.split_at(rest.find('/').unwrap());
-    let mut s = tokio::net::TcpStream::connect(host).await.unwrap();
-    let extra: String = headers
-        .iter()
-        .map(|(k, v)| format!("{k}: {v}\r\n"))
-        .collect();
-    let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{extra}Connection: close\r\n\r\n");
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).await.unwrap();
-    let split = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-    let head = String::from_utf8_lossy(&buf[..split]).into_owned();
-    let status = head[9..12].parse().unwrap();
+    let (status, head, body) = http_bytes_with(url, headers).await;
     let res = common::HttpResponse {
         status,
         headers: head,
         body: String::new(),
     };
-    (status, res, buf[split + 4..].to_vec())
+    (status, res, body)
 }
 
 #[tokio::test]

@@ -415,11 +415,20 @@ pub async fn http_with(
 
 /// A GET whose body is binary: (status, headers, body).
 pub async fn http_bytes(url: &str) -> (u16, String, Vec<u8>) {
+    http_bytes_with(url, &[]).await
+}
+
+/// A GET with extra headers whose body is binary: (status, headers, body).
+pub async fn http_bytes_with(url: &str, headers: &[(&str, &str)]) -> (u16, String, Vec<u8>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let rest = url.strip_prefix("http://").unwrap();
     let (host, path) = rest.split_at(rest.find('/').unwrap());
     let mut s = tokio::net::TcpStream::connect(host).await.unwrap();
-    let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    let extra: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{extra}Connection: close\r\n\r\n");
     s.write_all(req.as_bytes()).await.unwrap();
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).await.unwrap();
