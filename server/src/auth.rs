@@ -488,7 +488,7 @@ mod tests {
     }
 
     fn later() -> u64 {
-        crate::now_millis() as u64 / 1000 + 3600
+        crate::clock::now_secs() + 3600
     }
 
     #[test]

@@ -3,17 +3,16 @@
 
 use crate::registry::Registry;
 use crate::room::Command;
-use crate::state::Shared;
 use serde_json::{Value, json};
 use waymark_protocol::MapId;
 
 /// Sends `event` (an object with a `type`) to the map's opted-in clients here and on other nodes.
 /// Best effort: a client that misses one can list versions over REST.
-pub(crate) fn emit(shared: &Shared, map: &MapId, mut event: Value) {
+pub fn emit(rooms: &Registry, map: &MapId, mut event: Value) {
     event["map"] = json!(map.as_str());
     let json = event.to_string();
-    if let Some(cluster) = &shared.cluster {
+    if let Some(cluster) = &rooms.services().cluster {
         cluster.publish_event(map, &json);
     }
-    Registry::tell_if_loaded(shared, map, Command::Event { json });
+    rooms.tell_if_loaded(map, Command::Event { json });
 }

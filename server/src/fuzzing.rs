@@ -3,12 +3,13 @@
 //! and the harness checks that the map stays usable and that what is stored is what is served.
 
 use crate::auth::Role;
+use crate::config::Config;
+use crate::http::Shared;
+use crate::metrics::Metrics;
 use crate::outlet::{Outbound, Outlet};
-use crate::registry::Registry;
 use crate::room::Command;
-use crate::state::Shared;
+use crate::services::Services;
 use crate::store::{SqliteStore, Store};
-use crate::{Config, metrics::Metrics};
 use bytes::Bytes;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -66,14 +67,14 @@ impl Harness {
             auto_version_after: None,
             ..Config::default()
         };
-        let shared = Shared::new(
+        let shared = Shared::new(Arc::new(Services {
             store,
+            metrics: Metrics::new(),
             config,
-            Metrics::new(),
-            None,
-            CancellationToken::new(),
-            TaskTracker::new(),
-        );
+            cluster: None,
+            shutdown: CancellationToken::new(),
+            tracker: TaskTracker::new(),
+        }));
         Harness {
             runtime,
             shared,
@@ -100,7 +101,9 @@ impl Harness {
         for role in [Role::Editor, Role::Viewer] {
             let (mut outlet, queue) = Outlet::new(shared.next_conn_id(), 1 << 16);
             outlet.role = role;
-            let room = Registry::join(shared, map, outlet.clone())
+            let room = shared
+                .rooms
+                .join(map, outlet.clone())
                 .await
                 .expect("joining a map");
             clients.push((outlet, queue, room, true));
@@ -117,7 +120,7 @@ impl Harness {
             }
             // What the connection's reader does with a binary frame.
             let inbound = match message::decode(&frame) {
-                Ok(m) => crate::connection::to_inbound(&frame, m).map_err(drop),
+                Ok(m) => crate::http::to_inbound(&frame, m).map_err(drop),
                 Err(_) => Err(()),
             };
             match inbound {
@@ -136,7 +139,9 @@ impl Harness {
             }
         }
         // Everything is durable once the room answers; the store must hold what the room serves.
-        let (state, sv) = Registry::request(shared, map, |reply| Command::State { reply })
+        let (state, sv) = shared
+            .rooms
+            .request(map, |reply| Command::State { reply })
             .await
             .expect("the map answers");
         let served = doc_of([&state[..]]);
@@ -176,7 +181,9 @@ impl Harness {
             room.leave(outlet.conn_id).await;
             drain(&mut queue);
         }
-        Registry::request(shared, map, |reply| Command::Delete { reply })
+        shared
+            .rooms
+            .request(map, |reply| Command::Delete { reply })
             .await
             .expect("the map answers")
             .expect("the map is deleted");

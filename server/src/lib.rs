@@ -3,41 +3,33 @@
 //! [`run`] serves on a listener until a shutdown token is cancelled; the `waymark` binary wraps it
 //! with configuration, logging and signal handling.
 
-pub mod api;
+mod archive;
 pub mod auth;
+mod clock;
 pub mod cluster;
 pub mod config;
-mod connection;
 mod events;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
-mod guard;
 mod http;
 pub mod journey;
 pub mod metrics;
-mod openapi;
 mod outlet;
+mod refusal;
 mod registry;
 mod review;
 mod room;
-mod routes;
-mod state;
+mod services;
 pub mod store;
 pub mod telemetry;
 mod throttle;
-mod upgrade;
 mod versions;
-mod web;
 
 pub use config::Config;
+pub use http::api;
 
-/// Milliseconds since the Unix epoch, as times are stored and sent.
-pub(crate) fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
-}
+// The store keeps its own name for the clock until its backends are reworked.
+pub(crate) use clock::now_millis;
 
 use anyhow::Context;
 use std::sync::Arc;
@@ -66,15 +58,16 @@ pub async fn run(
         ),
         None => None,
     };
-    let shared = state::Shared::new(
-        Arc::clone(&store),
-        config,
+    let services = Arc::new(services::Services {
+        store: Arc::clone(&store),
         metrics,
-        cluster.clone(),
-        shutdown.clone(),
-        tracker.clone(),
-    );
-    let app = routes::router(Arc::clone(&shared));
+        config,
+        cluster: cluster.clone(),
+        shutdown: shutdown.clone(),
+        tracker: tracker.clone(),
+    });
+    let shared = http::Shared::new(services);
+    let app = http::router(Arc::clone(&shared));
     http::serve(listener, app, Arc::clone(&shared)).await;
     info!("shutting down: closing connections and flushing maps");
     tracker.close();

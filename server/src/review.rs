@@ -1,22 +1,17 @@
-//! Review cycles over REST: a version is submitted to named reviewers with an optional due date,
-//! each reviewer approves it or requests changes, and the version's review state follows from
-//! their decisions. Transitions that make no sense are refused with 409 and the reason.
+//! Reviews of a version: who must approve it, their decisions, and the state those add up to.
 //!
-//! A review is stored with its version and changed compare-and-set, so two decisions recorded at
-//! once (through the same node or two) never overwrite each other.
+//! A review is stored with its version as canonical JSON and changed by compare-and-set, so two
+//! decisions racing on different nodes both count. The REST API's review endpoints are thin over
+//! this.
 
-use crate::api::{self, ApiError, ApiResult};
-use crate::auth::Access;
-use crate::now_millis;
-use crate::state::Shared;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::{Extension, Json};
+use crate::clock::now_millis;
+use crate::events;
+use crate::refusal::{Class, Refusal};
+use crate::registry::Registry;
+use crate::store::VersionInfo;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::HashSet;
-use std::sync::Arc;
 use waymark_protocol::MapId;
 use waymark_protocol::schema::edit::is_date;
 
@@ -91,10 +86,30 @@ impl Review {
 }
 
 /// The review stored with a version, if any.
-pub(crate) fn review_of(info: &crate::store::VersionInfo) -> Option<Review> {
+pub fn review_of(info: &VersionInfo) -> Option<Review> {
     info.review
         .clone()
         .and_then(|v| serde_json::from_value(v).ok())
+}
+
+/// The newest approved version among `versions`, and whether the map has changed since.
+pub async fn since_approved(
+    rooms: &Registry,
+    map: &MapId,
+    versions: &[VersionInfo],
+) -> Result<Option<(i64, bool)>, Refusal> {
+    let approved = versions
+        .iter()
+        .find(|v| review_of(v).is_some_and(|r| r.state == ReviewState::Approved));
+    let Some(v) = approved else {
+        return Ok(None);
+    };
+    let (_, then) = crate::versions::load(rooms, map, v.number).await?;
+    let now = crate::versions::current(rooms, map).await?;
+    Ok(Some((
+        v.number,
+        !waymark_protocol::schema::diff(&then.map, &now.map).is_empty(),
+    )))
 }
 
 /// The stored form: JSON with sorted keys, so that what is read back compares equal as text.
@@ -104,60 +119,49 @@ fn canonical(review: &Review) -> String {
         .unwrap_or_default()
 }
 
-fn conflict(code: &'static str, message: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::CONFLICT, code, message)
-}
-
-/// Today's date (UTC), YYYY-MM-DD.
-pub(crate) fn today() -> String {
-    let days = now_millis().div_euclid(86_400_000);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
 /// Applies `change` to a version's review and stores it, retrying when another change got there
-/// first. `change` sees the current review and returns the new one, or why not.
+/// first; then tells the map's clients. `change` sees the current review and returns the new one,
+/// or why not.
 async fn update(
-    shared: &Arc<Shared>,
-    id: &MapId,
+    rooms: &Registry,
+    map: &MapId,
     number: i64,
-    change: impl Fn(Option<Review>) -> ApiResult<Review>,
-) -> ApiResult<Review> {
+    change: impl Fn(Option<Review>) -> Result<Review, Refusal>,
+) -> Result<Review, Refusal> {
     for _ in 0..ATTEMPTS {
-        let (info, _) = crate::versions::stored_version(shared, id, number).await?;
+        let (info, _) = crate::versions::stored(rooms, map, number).await?;
         let current = review_of(&info);
         let expected = current.as_ref().map(canonical);
         let mut next = change(current)?;
         next.settle();
-        match shared
+        match rooms
+            .services()
             .store
-            .set_review(id, number, expected, canonical(&next))
+            .set_review(map, number, expected, canonical(&next))
             .await
-            .map_err(ApiError::storage)?
+            .map_err(Refusal::storage)?
         {
-            Some(true) => return Ok(next),
+            Some(true) => {
+                events::emit(
+                    rooms,
+                    map,
+                    json!({ "type": "review.updated", "version": number, "review": next }),
+                );
+                return Ok(next);
+            }
             Some(false) => continue,
             None => break,
         }
     }
-    Err(conflict(
+    Err(Refusal::conflict(
         "busy",
         "the review changed while this was being recorded; try again",
     ))
 }
 
-fn check_text(what: &str, s: &str) -> ApiResult<()> {
+fn check_text(what: &str, s: &str) -> Result<(), Refusal> {
     if s.len() > MAX_TEXT {
-        return Err(ApiError::bad_request(
+        return Err(Refusal::invalid(
             "invalid_body",
             format!("{what} is limited to {MAX_TEXT} bytes"),
         ));
@@ -165,26 +169,20 @@ fn check_text(what: &str, s: &str) -> ApiResult<()> {
     Ok(())
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(crate) struct Submit {
-    reviewers: Vec<String>,
-    #[serde(default)]
-    due: Option<String>,
-    #[serde(default)]
-    submitted_by: String,
+/// What a submission asks for.
+pub struct Submission {
+    pub reviewers: Vec<String>,
+    pub due: Option<String>,
+    pub submitted_by: String,
 }
 
-pub(crate) async fn submit(
-    State(shared): State<Arc<Shared>>,
-    Extension(access): Extension<Access>,
-    Path((raw, number)): Path<(String, String)>,
-    body: Result<Json<Submit>, JsonRejection>,
-) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
-    let Json(mut req) = body?;
-    if let Some(author) = access.author() {
-        req.submitted_by = author;
-    }
+/// Submits version `number` for review; a version is reviewed once.
+pub async fn submit(
+    rooms: &Registry,
+    map: &MapId,
+    number: i64,
+    req: Submission,
+) -> Result<Review, Refusal> {
     let reviewers: Vec<String> = req.reviewers.iter().map(|r| r.trim().to_owned()).collect();
     let unique: HashSet<&String> = reviewers.iter().collect();
     if reviewers.is_empty()
@@ -192,7 +190,7 @@ pub(crate) async fn submit(
         || reviewers.iter().any(String::is_empty)
         || unique.len() != reviewers.len()
     {
-        return Err(ApiError::bad_request(
+        return Err(Refusal::invalid(
             "invalid_reviewers",
             format!("name 1 to {MAX_REVIEWERS} different, non-blank reviewers"),
         ));
@@ -204,15 +202,13 @@ pub(crate) async fn submit(
     if let Some(due) = &req.due
         && !is_date(due)
     {
-        return Err(ApiError::bad_request(
+        return Err(Refusal::invalid(
             "invalid_due",
             format!("due must be a date written YYYY-MM-DD, not {due:?}"),
         ));
     }
-    let id = api::existing(&shared, &raw).await?;
-    let number = crate::versions::parse_number(&number)?;
-    let review = update(&shared, &id, number, |current| match current {
-        Some(r) => Err(conflict(
+    update(rooms, map, number, |current| match current {
+        Some(r) => Err(Refusal::conflict(
             "already_submitted",
             format!(
                 "version {number} was already submitted for review ({}); take a new version for another round",
@@ -228,16 +224,7 @@ pub(crate) async fn submit(
             state: ReviewState::InReview,
         }),
     })
-    .await?;
-    crate::events::emit(
-        &shared,
-        &id,
-        json!({ "type": "review.updated", "version": number, "review": review }),
-    );
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "id": id.as_str(), "version": number, "review": review })),
-    ))
+    .await
 }
 
 fn state_word(s: ReviewState) -> &'static str {
@@ -248,52 +235,42 @@ fn state_word(s: ReviewState) -> &'static str {
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Decide {
-    /// With authentication, defaults to the token's user id (and may only be that).
-    #[serde(default)]
+/// Records `reviewer`'s decision on version `number`. With authentication (`user`, the token's
+/// user id), reviewers are user ids and each decides only for themselves.
+pub async fn decide(
+    rooms: &Registry,
+    map: &MapId,
+    number: i64,
+    user: Option<&str>,
     reviewer: String,
     verdict: Verdict,
-    #[serde(default)]
     comment: String,
-}
-
-pub(crate) async fn decide(
-    State(shared): State<Arc<Shared>>,
-    Extension(access): Extension<Access>,
-    Path((raw, number)): Path<(String, String)>,
-    body: Result<Json<Decide>, JsonRejection>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let Json(req) = body?;
-    check_text("comment", &req.comment)?;
-    let mut reviewer = req.reviewer.trim().to_owned();
-    // With authentication, reviewers are user ids and each decides only for themselves.
-    if let Some(user) = &access.user {
+) -> Result<Review, Refusal> {
+    check_text("comment", &comment)?;
+    let mut reviewer = reviewer.trim().to_owned();
+    if let Some(user) = user {
         if reviewer.is_empty() {
-            reviewer = user.clone();
-        } else if reviewer != *user {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
+            reviewer = user.to_owned();
+        } else if reviewer != user {
+            return Err(Refusal::new(
+                Class::Forbidden,
                 "not_yourself",
                 format!("the token is {user:?}'s; it cannot decide as {reviewer:?}"),
             ));
         }
     }
     if reviewer.is_empty() {
-        return Err(ApiError::bad_request("invalid_body", "name the reviewer"));
+        return Err(Refusal::invalid("invalid_body", "name the reviewer"));
     }
-    let id = api::existing(&shared, &raw).await?;
-    let number = crate::versions::parse_number(&number)?;
-    let review = update(&shared, &id, number, |current| {
+    update(rooms, map, number, |current| {
         let Some(mut r) = current else {
-            return Err(conflict(
+            return Err(Refusal::conflict(
                 "not_in_review",
                 format!("version {number} has not been submitted for review"),
             ));
         };
         if r.state != ReviewState::InReview {
-            return Err(conflict(
+            return Err(Refusal::conflict(
                 "review_closed",
                 format!(
                     "the review of version {number} is over: {}",
@@ -302,7 +279,7 @@ pub(crate) async fn decide(
             ));
         }
         if !r.reviewers.contains(&reviewer) {
-            return Err(conflict(
+            return Err(Refusal::conflict(
                 "not_a_reviewer",
                 format!(
                     "{reviewer:?} is not a reviewer of version {number}; reviewers: {}",
@@ -311,28 +288,20 @@ pub(crate) async fn decide(
             ));
         }
         if r.decisions.iter().any(|d| d.reviewer == reviewer) {
-            return Err(conflict(
+            return Err(Refusal::conflict(
                 "already_decided",
                 format!("{reviewer:?} has already decided on version {number}"),
             ));
         }
         r.decisions.push(Decision {
             reviewer: reviewer.clone(),
-            verdict: req.verdict,
-            comment: req.comment.clone(),
+            verdict,
+            comment: comment.clone(),
             at: now_millis(),
         });
         Ok(r)
     })
-    .await?;
-    crate::events::emit(
-        &shared,
-        &id,
-        json!({ "type": "review.updated", "version": number, "review": review }),
-    );
-    Ok(Json(
-        json!({ "id": id.as_str(), "version": number, "review": review }),
-    ))
+    .await
 }
 
 #[cfg(test)]
@@ -345,7 +314,7 @@ mod tests {
         assert!(!is_date("2026-13-01"));
         assert!(!is_date("2026-1-01"));
         assert!(!is_date("tomorrow!!"));
-        assert!(is_date(&today()));
+        assert!(is_date(&crate::clock::today()));
     }
 
     #[test]

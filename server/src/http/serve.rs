@@ -2,7 +2,7 @@
 //! request (the WebSocket handshake included), tells handlers the peer's address, and stops
 //! gracefully.
 
-use crate::state::Shared;
+use super::Shared;
 use axum::Router;
 use axum::extract::ConnectInfo;
 use axum::http::Request;

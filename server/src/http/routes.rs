@@ -1,11 +1,11 @@
 //! HTTP routes: the WebSocket endpoint `/maps/{mapId}`, the operational endpoints, and where the API
 //! and the browser editor's pages are mounted.
 
+use super::Shared;
+use super::connection;
+use super::upgrade::Upgrade;
 use crate::auth::Role;
-use crate::connection;
-use crate::state::Shared;
 use crate::throttle::{self, Full};
-use crate::upgrade::Upgrade;
 use axum::Json;
 use axum::Router;
 use axum::extract::{ConnectInfo, Path, Query, Request, State};
@@ -37,12 +37,12 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/metrics", get(metrics))
         .nest(
             "/api/v1",
-            crate::api::router().route_layer(axum::middleware::from_fn_with_state(
+            super::api::router().route_layer(axum::middleware::from_fn_with_state(
                 Arc::clone(&shared),
-                crate::guard::check,
+                super::api::guard::check,
             )),
         )
-        .merge(crate::web::router(shared.config.web_dir.clone()))
+        .merge(super::web::router(shared.config.web_dir.clone()))
         .fallback(not_found)
         .with_state(shared)
 }
@@ -106,7 +106,7 @@ async fn connect(
         .and_then(|a| a.require(&map, Role::Viewer).map(|()| a));
     let access = match access {
         Ok(access) => access,
-        Err(e) => return crate::guard::refusal(&shared, &e),
+        Err(e) => return super::api::guard::refusal(&shared, &e),
     };
     let limits = &shared.config.limits;
     let peer = parts

@@ -2,7 +2,8 @@
 //! the router's own constants and the schemas of maps and insights are generated from the Rust
 //! types, so the description cannot drift from what the server does; a test walks every operation.
 
-use crate::api::{FORMATS, paths};
+use super::paths;
+use super::render::FORMATS;
 use crate::journey::insights::Insights;
 use crate::store::{MapInfo, VersionInfo};
 use serde_json::{Value, json};

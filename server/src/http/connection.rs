@@ -1,13 +1,12 @@
 //! One WebSocket connection: a reader that decodes frames and hands them to the map's room, and a
 //! writer that drains the connection's bounded queue, pings, and sends keepalives.
 
+use super::Shared;
+use super::upgrade::Socket;
 use crate::auth::Access;
 use crate::outlet::{Gone, Kick, Outbound, Outlet};
-use crate::registry::Registry;
 use crate::room::Inbound;
-use crate::state::Shared;
 use crate::throttle::{Bucket, Permit};
-use crate::upgrade::Socket;
 use bytes::Bytes;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
@@ -66,7 +65,7 @@ pub async fn serve(
             write_loop(sink, queue, outlet.kick().clone(), Arc::clone(&shared)).in_current_span(),
         );
         let mut stream = stream;
-        match Registry::join(&shared, &map, outlet.clone()).await {
+        match shared.rooms.join(&map, outlet.clone()).await {
             Ok(room) => {
                 read_loop(&mut stream, &room, &outlet, access.expires, &shared).await;
                 room.leave(conn_id).await;
@@ -112,10 +111,7 @@ fn over_limit(shared: &Shared, kick: &Kick, limit: &'static str, code: CloseCode
 
 /// When a token expiring at `exp` (seconds since the epoch) runs out, as an `Instant`.
 fn expiry(exp: Option<u64>) -> Option<Instant> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .ok()?
-        .as_secs();
+    let now = crate::clock::now_secs();
     exp.map(|exp| Instant::now() + Duration::from_secs(exp.saturating_sub(now)))
 }
 

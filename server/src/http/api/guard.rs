@@ -1,9 +1,9 @@
 //! Access rules of the REST API: the role each route needs, checked before its handler runs.
 //! A route without a rule is refused, so a new route cannot be left open by accident.
 
-use crate::api::paths;
+use super::paths;
 use crate::auth::{AuthError, Role};
-use crate::state::Shared;
+use crate::http::Shared;
 use axum::RequestExt;
 use axum::extract::{MatchedPath, RawPathParams, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -133,7 +133,7 @@ mod tests {
 
     #[test]
     fn every_route_has_a_rule() {
-        let doc = crate::openapi::document();
+        let doc = super::super::openapi::document();
         let paths = doc["paths"].as_object().expect("paths");
         let mut checked = 0;
         for (path, ops) in paths {

@@ -108,19 +108,19 @@ fn accepts_deflate(request: &HeaderMap) -> bool {
 static PAGE: LazyLock<Asset> = LazyLock::new(|| {
     Asset::new(
         "text/html; charset=utf-8",
-        include_bytes!("../../clients/web/dist/index.html"),
+        include_bytes!("../../../clients/web/dist/index.html"),
     )
 });
 static SCRIPT: LazyLock<Asset> = LazyLock::new(|| {
     Asset::new(
         "text/javascript; charset=utf-8",
-        include_bytes!("../../clients/web/dist/app.js"),
+        include_bytes!("../../../clients/web/dist/app.js"),
     )
 });
 static STYLE: LazyLock<Asset> = LazyLock::new(|| {
     Asset::new(
         "text/css; charset=utf-8",
-        include_bytes!("../../clients/web/dist/app.css"),
+        include_bytes!("../../../clients/web/dist/app.css"),
     )
 });
 
