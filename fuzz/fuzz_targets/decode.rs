@@ -99,7 +99,7 @@ fn reencode(msg: &Message<'_>) -> Option<Vec<u8>> {
     })
 }
 
-// The server hands yrs only what `bounds` accepts (server/src/connection.rs `to_inbound`), so
+// The server hands yrs only what `bounds` accepts (server/src/http/connection.rs `to_inbound`), so
 // from here on only such payloads are decoded: the bounds check must let no allocation bomb,
 // unbounded nesting or content yrs cannot write back through.
 

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod access;
 pub mod pg;
 
 use std::net::SocketAddr;
