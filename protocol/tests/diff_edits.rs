@@ -1,90 +1,15 @@
-//! Comparing two versions of a map: maps are made from a template and edited with the typed
-//! editor, as a client would, then read back and compared.
+//! What the diff reports for edits made with the typed editor to a map made from a template:
+//! nothing for none, each kind of edit as what it is, cascades, and the reverse comparison.
 
+mod common;
+
+use common::{
+    Edited, card, ecommerce, edit, keys, known_edits, lane, lane_ref, map_of, stage, step, step_ref,
+};
 use serde_json::json;
-use waymark_protocol::schema::diff::{
-    Changed, FieldChange, Moved, PlaceRef, Placement, Position, Snapshot,
-};
-use waymark_protocol::schema::templates::find;
-use waymark_protocol::schema::{
-    At, Card, Collection, Editor, EntityKind, JourneyMap, Lane, MapDiff, Stage, Step, diff, read,
-};
-use yrs::{Any, Doc, Options, Transact};
-
-fn doc(client: u64) -> Doc {
-    Doc::with_options(Options {
-        client_id: yrs::ClientID::new(client),
-        ..Options::default()
-    })
-}
-
-/// A document holding the e-commerce template.
-fn ecommerce(client: u64) -> Doc {
-    let d = doc(client);
-    find("ecommerce-purchase")
-        .unwrap()
-        .apply(&mut d.transact_mut(), 1_700_000_000_000)
-        .unwrap();
-    d
-}
-
-fn map_of(d: &Doc) -> JourneyMap {
-    let r = read(&d.transact());
-    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
-    r.map
-}
-
-fn edit<T>(d: &Doc, f: impl FnOnce(&mut Editor<'_, '_>) -> T) -> T {
-    let mut txn = d.transact_mut();
-    let mut ed = Editor::new(&mut txn);
-    f(&mut ed)
-}
-
-fn stage<'m>(m: &'m JourneyMap, name: &str) -> &'m Stage {
-    m.stages.iter().find(|s| s.name == name).unwrap()
-}
-fn step<'m>(m: &'m JourneyMap, name: &str) -> &'m Step {
-    m.steps.iter().find(|s| s.name == name).unwrap()
-}
-fn lane<'m>(m: &'m JourneyMap, kind: &str) -> &'m Lane {
-    m.lanes.iter().find(|l| l.kind == kind).unwrap()
-}
-fn card<'m>(m: &'m JourneyMap, text: &str) -> &'m Card {
-    m.cards.iter().find(|c| c.text == text).unwrap()
-}
-
-fn step_ref(m: &JourneyMap, id: &str) -> PlaceRef {
-    let s = m.steps.iter().find(|s| s.id == id).unwrap();
-    PlaceRef {
-        id: id.into(),
-        name: Some(s.name.clone()),
-        stage_name: Some(
-            m.stages
-                .iter()
-                .find(|x| x.id == s.stage_id)
-                .unwrap()
-                .name
-                .clone(),
-        ),
-        lane_kind: None,
-    }
-}
-fn lane_ref(m: &JourneyMap, id: &str) -> PlaceRef {
-    let l = m.lanes.iter().find(|l| l.id == id).unwrap();
-    PlaceRef {
-        id: id.into(),
-        name: Some(l.name.clone()),
-        stage_name: None,
-        lane_kind: Some(l.kind.clone()),
-    }
-}
-
-/// (kind, id, label) of snapshots, for comparing whole lists.
-fn keys(v: &[Snapshot]) -> Vec<(EntityKind, String, String)> {
-    v.iter()
-        .map(|s| (s.kind, s.id.clone(), s.label.clone()))
-        .collect()
-}
+use waymark_protocol::schema::diff::{Changed, FieldChange, Moved, Placement, Position};
+use waymark_protocol::schema::{At, Card, Collection, EntityKind, JourneyMap, MapDiff, diff, read};
+use yrs::Transact;
 
 #[test]
 fn identical_maps_have_an_empty_diff() {
@@ -104,63 +29,6 @@ fn identical_maps_have_an_empty_diff() {
     let d = diff(&m, &other);
     assert_eq!(d.summary.added, d.summary.removed);
     assert!(d.moved.is_empty() && d.changed.is_empty());
-}
-
-/// The old map, the new one, and the ids the edits produced.
-struct Edited {
-    old: JourneyMap,
-    new: JourneyMap,
-    added_card: String,
-    added_measurement: String,
-}
-
-/// Rename a step, add a card, delete a persona, move a card to another step, reorder a stage,
-/// change a card's severity, set an emotion score, add a measurement.
-fn known_edits() -> Edited {
-    let d = ecommerce(3);
-    let old = map_of(&d);
-    let pays = step(&old, "Pays").id.clone();
-    let pains = lane(&old, "pain-points").id.clone();
-    let tom = old
-        .personas
-        .iter()
-        .find(|p| p.name.starts_with("Tom"))
-        .unwrap();
-    let mara = old
-        .personas
-        .iter()
-        .find(|p| p.name.starts_with("Mara"))
-        .unwrap();
-    let tabs = card(&old, "Opens three models in tabs");
-    let label = card(&old, "Return label must be printed").id.clone();
-    let size_guide = step(&old, "Checks the size guide").id.clone();
-    let ad = step(&old, "Sees an ad").id.clone();
-    let conversion = old.metrics.iter().find(|m| m.kind == "conversion").unwrap();
-    let (added_card, added_measurement) = edit(&d, |ed| {
-        ed.rename(Collection::Steps, &pays, "Pays now").unwrap();
-        let c = ed
-            .add_card(&pains, &pays, "Payment failed", At::Last)
-            .unwrap();
-        ed.delete(Collection::Personas, &tom.id).unwrap();
-        ed.move_card(&tabs.id, &tabs.lane_id, &size_guide, At::Last)
-            .unwrap();
-        ed.reorder(Collection::Stages, &stage(&old, "Purchase").id, At::First)
-            .unwrap();
-        ed.set_field(Collection::Cards, &label, "severity", Some(Any::from(4i64)))
-            .unwrap();
-        ed.set_emotion(Some(&mara.id), &ad, -1).unwrap();
-        let m = ed
-            .record_measurement(&conversion.id, "2026-11-01", 63.0)
-            .unwrap();
-        (c, m)
-    });
-    let new = map_of(&d);
-    Edited {
-        old,
-        new,
-        added_card,
-        added_measurement,
-    }
 }
 
 #[test]
@@ -356,43 +224,6 @@ fn known_edits_are_reported_exactly() {
 }
 
 #[test]
-fn the_markdown_summary_reads_as_a_review() {
-    let Edited { old, new, .. } = known_edits();
-    let md = diff(&old, &new).to_markdown("Monday's version", "today");
-    let lines: Vec<&str> = md.lines().collect();
-    assert_eq!(lines[0], "# Changes from Monday's version to today");
-    assert!(
-        lines.contains(&"2 added, 11 removed, 2 moved, 3 changed."),
-        "{md}"
-    );
-    for expected in [
-        "## Personas",
-        "- Removed persona \"Tom, bargain hunter\"",
-        "## Stages",
-        "- Reordered stage \"Purchase\": position 3 of 5 → 1 of 5",
-        "## Steps",
-        "- Changed step \"Pays\": name \"Pays\" → \"Pays now\"",
-        "## Cards",
-        "- Added card \"Payment failed\" (Pain points) in Purchase › Pays now",
-        "- Moved card \"Opens three models in tabs\" from Consideration › Compares models to \
-         Consideration › Checks the size guide (position 2 of 2)",
-        "- Changed card \"Return label must be printed\": severity 3 → 4",
-        "## Measurements",
-        "- Added measurement \"Checkout conversion, 2026-11-01\": 63.0",
-        "## Emotion scores",
-        "- Removed emotion score \"Tom, bargain hunter at Pays\": -1",
-        "- Changed emotion score \"Mara, busy parent at Sees an ad\": score 1 → -1",
-    ] {
-        assert!(lines.contains(&expected), "missing {expected:?} in\n{md}");
-    }
-    // Sections come in model order, and only for kinds with changes.
-    let at = |h: &str| md.find(h).unwrap();
-    assert!(at("## Personas") < at("## Stages") && at("## Cards") < at("## Emotion scores"));
-    assert!(!md.contains("## Lanes") && !md.contains("## Map"));
-    assert_eq!(md.lines().filter(|l| l.starts_with("- ")).count(), 18);
-}
-
-#[test]
 fn a_cascading_delete_reports_everything_it_took() {
     let d = ecommerce(4);
     let old = map_of(&d);
@@ -502,46 +333,6 @@ fn reversing_the_arguments_swaps_added_and_removed() {
         (b.added, b.removed, b.moved, b.changed),
         (f.removed, f.added, f.moved, f.changed)
     );
-}
-
-#[test]
-fn the_json_form_round_trips_and_is_camel_case() {
-    let Edited { old, new, .. } = known_edits();
-    let d = diff(&old, &new);
-    let text = serde_json::to_string_pretty(&d).unwrap();
-    let back: MapDiff = serde_json::from_str(&text).unwrap();
-    assert_eq!(back, d);
-    // Deterministic: the same inputs give the same bytes.
-    assert_eq!(
-        serde_json::to_string_pretty(&diff(&old, &new)).unwrap(),
-        text
-    );
-    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(v["summary"]["added"], 2);
-    assert_eq!(
-        v["summary"]["byKind"][0],
-        json!({"kind": "persona", "added": 0, "removed": 1, "moved": 0, "changed": 0})
-    );
-    assert_eq!(v["moved"][1]["kind"], "card");
-    assert_eq!(v["moved"][1]["parentChanged"], true);
-    assert_eq!(v["moved"][1]["orderChanged"], true);
-    assert_eq!(
-        v["moved"][1]["to"]["position"],
-        json!({"index": 2, "of": 2})
-    );
-    assert_eq!(v["moved"][1]["to"]["lane"]["laneKind"], "actions");
-    assert_eq!(v["moved"][1]["to"]["step"]["stageName"], "Consideration");
-    assert_eq!(
-        v["changed"][1]["fields"][0],
-        json!({"field": "severity", "old": 3, "new": 4})
-    );
-    assert_eq!(v["removed"][0]["entity"]["name"], "Tom, bargain hunter");
-    assert!(v["added"][0]["entity"]["laneId"].is_string());
-    // The JSON Schema of the diff describes it.
-    let schema = serde_json::to_value(schemars::schema_for!(MapDiff)).unwrap();
-    for key in ["summary", "added", "removed", "moved", "changed"] {
-        assert!(schema["properties"][key].is_object(), "{key}");
-    }
 }
 
 #[test]
@@ -673,105 +464,4 @@ fn meta_references_spans_and_markup_are_reported_as_what_they_are() {
             "missing {expected:?} in\n{md}"
         );
     }
-}
-
-/// A map of `n` cards over 20 steps and 6 lanes, built directly in its JSON form.
-fn big_map(n: usize) -> JourneyMap {
-    let mut m = JourneyMap::default();
-    for s in 0..4 {
-        m.stages.push(Stage {
-            id: format!("stage{s}"),
-            name: format!("Stage {s}"),
-            description: String::new(),
-            rank: format!("{}", s + 1),
-        });
-    }
-    for s in 0..20 {
-        m.steps.push(Step {
-            id: format!("step{s}"),
-            stage_id: format!("stage{}", s / 5),
-            name: format!("Step {s}"),
-            description: String::new(),
-            rank: format!("{}", s % 5 + 1),
-        });
-    }
-    for l in 0..6 {
-        m.lanes.push(Lane {
-            id: format!("lane{l}"),
-            kind: "actions".into(),
-            name: format!("Lane {l}"),
-            persona_id: None,
-            rank: format!("{}", l + 1),
-        });
-    }
-    for c in 0..n {
-        m.cards.push(Card {
-            id: format!("card{c}"),
-            lane_id: format!("lane{}", c % 6),
-            step_id: format!("step{}", c % 20),
-            rank: format!("V{}", c / 120 + 1),
-            text: format!("Card number {c} with a sentence of text describing what happens"),
-            severity: Some((c % 5 + 1) as u8),
-            ..Card::default()
-        });
-    }
-    m
-}
-
-#[test]
-fn a_large_map_diffs_quickly_and_completely() {
-    let old = big_map(600);
-    let mut new = old.clone();
-    for (i, c) in new.cards.iter_mut().enumerate() {
-        match i % 4 {
-            0 => c.text.push_str(" (edited)"),
-            1 => c.step_id = format!("step{}", (i + 1) % 20),
-            _ => {}
-        }
-    }
-    new.cards.retain(|c| c.id != "card2");
-    new.cards.push(Card {
-        id: "fresh".into(),
-        ..new.cards[0].clone()
-    });
-    let start = std::time::Instant::now();
-    let d = diff(&old, &new);
-    let elapsed = start.elapsed();
-    eprintln!("diff of two 600-card maps: {elapsed:?}");
-    assert_eq!(
-        (
-            d.summary.added,
-            d.summary.removed,
-            d.summary.moved,
-            d.summary.changed
-        ),
-        (1, 1, 150, 150)
-    );
-    assert!(d.moved.iter().all(|m| m.parent_changed && !m.order_changed));
-    // Unoptimised builds are far slower; this only catches a quadratic blow-up.
-    assert!(elapsed.as_millis() < 500, "{elapsed:?}");
-    let md = d.to_markdown("a", "b");
-    assert_eq!(md.lines().filter(|l| l.starts_with("- ")).count(), 302);
-}
-
-#[test]
-fn a_repeated_id_is_reported_once() {
-    let mut old = big_map(3);
-    let mut new = old.clone();
-    new.cards.push(Card {
-        text: "a second card0".into(),
-        ..new.cards[0].clone()
-    });
-    let d = diff(&old, &new);
-    assert_eq!(d.changed.len(), 1, "{d:#?}");
-    assert!(d.added.is_empty() && d.removed.is_empty());
-    old.cards.push(old.cards[0].clone());
-    let d = diff(&old, &JourneyMap::default());
-    assert_eq!(
-        d.removed
-            .iter()
-            .filter(|r| r.kind == EntityKind::Card)
-            .count(),
-        3
-    );
 }
