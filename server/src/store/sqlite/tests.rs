@@ -148,11 +148,18 @@ async fn versions_are_numbered_listed_read_and_deleted_with_their_map() {
         Some(false)
     );
     assert_eq!(
+        store
+            .set_review(&m, 1, Some("{\"a\":1}".into()), "{\"a\":3}".into())
+            .await
+            .unwrap(),
+        Some(true)
+    );
+    assert_eq!(
         store.set_review(&m, 9, None, "{}".into()).await.unwrap(),
         None
     );
     let v1 = VersionInfo {
-        review: Some(serde_json::json!({"a": 1})),
+        review: Some(serde_json::json!({"a": 3})),
         ..v1
     };
     // An automatic version of an unchanged map is skipped; a changed one is numbered on.
