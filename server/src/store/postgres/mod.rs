@@ -32,10 +32,11 @@ use std::future::Future;
 use std::sync::LazyLock;
 use std::time::Duration;
 use tokio_postgres::IsolationLevel;
+use tokio_postgres::types::ToSql;
 use waymark_protocol::MapId;
 
-/// Backstop for a whole store operation, for failures the [`connection`] timeouts cannot see (a connection
-/// that stays open but never answers). Dropping the operation rolls its transaction back.
+/// Backstop for a whole store operation, for failures the timeouts in `connection` cannot see (a
+/// connection that stays open but never answers). Dropping the operation rolls its transaction back.
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// PostgreSQL's spelling of the shared statements; its tables are prefixed because its database may
@@ -85,6 +86,18 @@ impl PostgresStore {
             ))),
         }
     }
+}
+
+/// Every row `sql` returns, decoded.
+async fn query_all<T>(
+    client: &Object,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+    decode: fn(&tokio_postgres::Row) -> Result<T, tokio_postgres::Error>,
+) -> Result<Vec<T>, Failure> {
+    let stmt = client.prepare_cached(sql).await?;
+    let found = client.query(&stmt, params).await?;
+    Ok(found.iter().map(decode).collect::<Result<_, _>>()?)
 }
 
 fn len_i64(n: usize) -> i64 {
@@ -268,7 +281,6 @@ impl Store for PostgresStore {
             || format!("cannot record the summary of map {map}"),
             async {
                 let client = self.client().await?;
-                // Like the SQLite store: a map that has no row (nothing stored) gets no summary.
                 client
                     .execute(
                         QUERIES.set_summary.as_str(),
@@ -299,9 +311,7 @@ impl Store for PostgresStore {
     async fn list(&self) -> Result<Vec<MapInfo>, StoreError> {
         self.run(|| "cannot list maps".to_owned(), async {
             let client = self.client().await?;
-            let stmt = client.prepare_cached(&QUERIES.list_maps).await?;
-            let maps = client.query(&stmt, &[]).await?;
-            Ok(maps.iter().map(rows::map_info).collect::<Result<_, _>>()?)
+            query_all(&client, &QUERIES.list_maps, &[], rows::map_info).await
         })
         .await
     }
@@ -412,10 +422,8 @@ impl Store for PostgresStore {
     async fn activity(&self, map: &MapId, limit: usize) -> Result<Vec<Activity>, StoreError> {
         self.run(|| format!("cannot read activity of map {map}"), async {
             let client = self.client().await?;
-            let rows = client
-                .query(QUERIES.activity.as_str(), &[&map.as_str(), &(limit as i64)])
-                .await?;
-            Ok(rows.iter().map(rows::activity).collect::<Result<_, _>>()?)
+            let params: [&(dyn ToSql + Sync); 2] = [&map.as_str(), &(limit as i64)];
+            query_all(&client, &QUERIES.activity, &params, rows::activity).await
         })
         .await
     }
@@ -452,13 +460,13 @@ impl Store for PostgresStore {
     async fn versions(&self, map: &MapId) -> Result<Vec<VersionInfo>, StoreError> {
         self.run(|| format!("cannot list the versions of map {map}"), async {
             let client = self.client().await?;
-            let rows = client
-                .query(QUERIES.versions.as_str(), &[&map.as_str()])
-                .await?;
-            Ok(rows
-                .iter()
-                .map(rows::version_info)
-                .collect::<Result<_, _>>()?)
+            query_all(
+                &client,
+                &QUERIES.versions,
+                &[&map.as_str()],
+                rows::version_info,
+            )
+            .await
         })
         .await
     }

@@ -96,8 +96,8 @@ fn query_all<T>(
     decode: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
 ) -> Result<Vec<T>, StoreError> {
     let mut stmt = conn.prepare_cached(sql).map_err(unavailable)?;
-    let rows = stmt.query_map(params, decode).map_err(unavailable)?;
-    rows.collect::<Result<_, _>>().map_err(unavailable)
+    let found = stmt.query_map(params, decode).map_err(unavailable)?;
+    found.collect::<Result<_, _>>().map_err(unavailable)
 }
 
 fn unavailable(e: rusqlite::Error) -> StoreError {
