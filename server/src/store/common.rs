@@ -103,7 +103,8 @@ pub(super) fn stored_version(version: NewVersion, number: i64, created_at: i64) 
 }
 
 /// What `set_review` reports: whether [`Queries::set_review`] `updated` the version, or `None`
-/// when no such version exists. `exists` is only looked at when nothing was updated.
+/// when no such version exists. `exists` matters only when nothing was updated, so a backend asks
+/// for it only then (`updated || ...`), sparing the common case a second statement.
 pub(super) fn review_outcome(updated: bool, exists: bool) -> Option<bool> {
     if updated {
         Some(true)

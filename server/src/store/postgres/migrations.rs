@@ -30,9 +30,9 @@ pub(super) async fn migrate(client: &mut Object) -> Result<(), Failure> {
         .await?;
     tx.batch_execute(
         "CREATE TABLE IF NOT EXISTS waymark_schema_migrations (
-                 version    integer PRIMARY KEY,
-                 applied_at timestamptz NOT NULL DEFAULT now()
-             )",
+             version    integer PRIMARY KEY,
+             applied_at timestamptz NOT NULL DEFAULT now()
+         )",
     )
     .await?;
     let applied = tx
