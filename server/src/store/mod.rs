@@ -4,7 +4,9 @@
 //! updates applied since. Appends are durable when they return; compaction replaces the snapshot and
 //! drops the log entries it covers in one atomic step.
 
+mod common;
 pub mod postgres;
+mod rows;
 pub mod sqlite;
 
 use async_trait::async_trait;

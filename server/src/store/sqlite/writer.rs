@@ -1,0 +1,359 @@
+//! The SQLite store's writing thread: the one connection that writes, the queue of requests it
+//! serves (consecutive appends committed together), and the checkpointer thread beside it.
+
+use super::{QUERIES, unavailable};
+use crate::now_millis;
+use crate::store::common::{next_version_number, review_outcome, stored_version};
+use crate::store::rows;
+use crate::store::{Activity, NewVersion, Seq, StoreError, VersionInfo};
+use bytes::Bytes;
+use rusqlite::{Connection, OptionalExtension, params};
+use std::sync::mpsc;
+use std::time::Duration;
+use tokio::sync::oneshot;
+use waymark_protocol::MapId;
+
+/// How often the checkpointer folds the WAL back into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// Most appends committed in one transaction.
+const MAX_GROUP: usize = 1024;
+
+pub(super) type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
+
+/// What the store asks of the writer; each request carries the channel its answer goes back on.
+pub(super) enum Request {
+    Append(MapId, Vec<Bytes>, Reply<Seq>),
+    Summary(MapId, String, String, Option<String>, Reply<()>),
+    Review(MapId, i64, Option<String>, String, Reply<Option<bool>>),
+    Activity(MapId, Vec<Activity>, Reply<()>),
+    Delete(MapId, Reply<bool>),
+    Compact(MapId, Vec<u8>, Seq, Reply<()>),
+    AddVersion(MapId, NewVersion, bool, Reply<Option<VersionInfo>>),
+    Check(Reply<()>),
+    Close(Reply<()>),
+}
+
+/// Runs passive checkpoints until dropped. Passive checkpoints never wait for (or block) the writer.
+struct Checkpointer {
+    stop: mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Checkpointer {
+    fn start(conn: Connection) -> Result<Self, StoreError> {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("waymark-checkpoint".into())
+            .spawn(move || {
+                while let Err(mpsc::RecvTimeoutError::Timeout) =
+                    stopped.recv_timeout(CHECKPOINT_EVERY)
+                {
+                    if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
+                        tracing::warn!(error = %e, "checkpoint failed; will retry");
+                    }
+                }
+            })
+            .map_err(|e| StoreError::Unavailable(format!("cannot start checkpoint thread: {e}")))?;
+        Ok(Checkpointer { stop, thread })
+    }
+
+    fn stop(self) {
+        drop(self.stop);
+        let _ = self.thread.join();
+    }
+}
+
+struct Writer {
+    conn: Connection,
+    checkpointer: Option<Checkpointer>,
+}
+
+/// Starts the writer on `conn` (and the checkpointer on `checkpoints`); it runs until it is sent
+/// [`Request::Close`] or every sender is dropped.
+pub(super) fn spawn(
+    conn: Connection,
+    checkpoints: Connection,
+) -> Result<(mpsc::Sender<Request>, std::thread::JoinHandle<()>), StoreError> {
+    conn.pragma_update(None, "wal_autocheckpoint", 0)
+        .map_err(unavailable)?;
+    let checkpointer = Checkpointer::start(checkpoints)?;
+    let (tx, rx) = mpsc::channel();
+    let thread = std::thread::Builder::new()
+        .name("waymark-sqlite".into())
+        .spawn(move || {
+            Writer {
+                conn,
+                checkpointer: Some(checkpointer),
+            }
+            .run(rx)
+        })
+        .map_err(|e| StoreError::Unavailable(format!("cannot start storage thread: {e}")))?;
+    Ok((tx, thread))
+}
+
+impl Writer {
+    fn run(mut self, rx: mpsc::Receiver<Request>) {
+        let mut next = None;
+        loop {
+            let req = match next.take() {
+                Some(r) => r,
+                None => match rx.recv() {
+                    Ok(r) => r,
+                    Err(_) => return,
+                },
+            };
+            match req {
+                Request::Append(map, updates, reply) => {
+                    let mut group = vec![(map, updates, reply)];
+                    while group.len() < MAX_GROUP {
+                        match rx.try_recv() {
+                            Ok(Request::Append(m, u, r)) => group.push((m, u, r)),
+                            Ok(other) => {
+                                next = Some(other);
+                                break;
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    self.append_group(group);
+                }
+                Request::Compact(map, snapshot, through, reply) => {
+                    let _ = reply.send(self.compact(&map, &snapshot, through));
+                }
+                Request::Activity(map, entries, reply) => {
+                    let _ = reply.send(self.record_activity(&map, &entries));
+                }
+                Request::Review(map, number, expected, review, reply) => {
+                    let _ = reply.send(self.review(&map, number, expected, &review));
+                }
+                Request::Summary(map, title, kind, due, reply) => {
+                    let _ = reply.send(self.summary(&map, &title, &kind, due.as_deref()));
+                }
+                Request::Delete(map, reply) => {
+                    let _ = reply.send(self.delete(&map));
+                }
+                Request::AddVersion(map, version, skip, reply) => {
+                    let _ = reply.send(self.add_version(&map, version, skip));
+                }
+                Request::Check(reply) => {
+                    let _ = reply.send(self.check());
+                }
+                Request::Close(reply) => {
+                    if let Some(c) = self.checkpointer.take() {
+                        c.stop();
+                    }
+                    let result = self
+                        .conn
+                        .pragma_update(None, "wal_checkpoint", "TRUNCATE")
+                        .map_err(unavailable);
+                    let _ = reply.send(result);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn append_group(&mut self, group: Vec<(MapId, Vec<Bytes>, Reply<Seq>)>) {
+        let result = (|| {
+            let tx = self.conn.transaction()?;
+            let mut lasts = Vec::with_capacity(group.len());
+            {
+                let mut stmt =
+                    tx.prepare_cached("INSERT INTO updates (map_id, data) VALUES (?1, ?2)")?;
+                let mut touch = tx.prepare_cached(
+                    "INSERT INTO maps (map_id, updated_at, size) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (map_id) DO UPDATE
+                       SET updated_at = excluded.updated_at, size = maps.size + excluded.size",
+                )?;
+                let now = now_millis();
+                for (map, updates, _) in &group {
+                    let mut last = 0;
+                    for u in updates {
+                        stmt.execute(params![map.as_str(), u.as_ref()])?;
+                        last = tx.last_insert_rowid();
+                    }
+                    let bytes: usize = updates.iter().map(Bytes::len).sum();
+                    touch.execute(params![map.as_str(), now, bytes as i64])?;
+                    lasts.push(last);
+                }
+            }
+            tx.commit()?;
+            Ok::<_, rusqlite::Error>(lasts)
+        })();
+        match result {
+            Ok(lasts) => {
+                for ((_, _, reply), last) in group.into_iter().zip(lasts) {
+                    let _ = reply.send(Ok(last));
+                }
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                for (_, _, reply) in group {
+                    let _ = reply.send(Err(StoreError::Unavailable(msg.clone())));
+                }
+            }
+        }
+    }
+
+    fn compact(&mut self, map: &MapId, snapshot: &[u8], through: Seq) -> Result<(), StoreError> {
+        let now = now_millis();
+        let tx = self.conn.transaction().map_err(unavailable)?;
+        tx.execute(
+            "INSERT INTO snapshots (map_id, data, through_seq, updated_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (map_id) DO UPDATE
+               SET data = excluded.data, through_seq = excluded.through_seq,
+                   updated_at = excluded.updated_at
+             WHERE excluded.through_seq > snapshots.through_seq",
+            params![map.as_str(), snapshot, through, now],
+        )
+        .map_err(unavailable)?;
+        tx.execute(
+            "DELETE FROM updates WHERE map_id = ?1 AND seq <= ?2",
+            params![map.as_str(), through],
+        )
+        .map_err(unavailable)?;
+        tx.execute(
+            "UPDATE maps SET size =
+                 (SELECT COALESCE(SUM(length(data)), 0) FROM snapshots WHERE map_id = ?1)
+               + (SELECT COALESCE(SUM(length(data)), 0) FROM updates WHERE map_id = ?1)
+             WHERE map_id = ?1",
+            [map.as_str()],
+        )
+        .map_err(unavailable)?;
+        tx.commit().map_err(unavailable)
+    }
+
+    fn summary(
+        &mut self,
+        map: &MapId,
+        title: &str,
+        kind: &str,
+        review_due: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                &QUERIES.set_summary,
+                params![map.as_str(), title, kind, review_due],
+            )
+            .map(drop)
+            .map_err(unavailable)
+    }
+
+    fn record_activity(&mut self, map: &MapId, entries: &[Activity]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction().map_err(unavailable)?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    // Only for maps that are stored: a connection to an unused id leaves nothing.
+                    "INSERT INTO activity (map_id, at, kind, session, user, updates, bytes)
+                     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7
+                     WHERE EXISTS (SELECT 1 FROM maps WHERE map_id = ?1)",
+                )
+                .map_err(unavailable)?;
+            for a in entries {
+                stmt.execute(params![
+                    map.as_str(),
+                    a.at,
+                    a.kind,
+                    a.session,
+                    a.user,
+                    a.updates as i64,
+                    a.bytes as i64
+                ])
+                .map_err(unavailable)?;
+            }
+        }
+        tx.commit().map_err(unavailable)
+    }
+
+    fn review(
+        &mut self,
+        map: &MapId,
+        number: i64,
+        expected: Option<String>,
+        review: &str,
+    ) -> Result<Option<bool>, StoreError> {
+        let updated = self
+            .conn
+            .execute(
+                &QUERIES.set_review,
+                params![map.as_str(), number, expected, review],
+            )
+            .map_err(unavailable)?
+            > 0;
+        let exists = updated
+            || self
+                .conn
+                .query_row(
+                    &QUERIES.version_exists,
+                    params![map.as_str(), number],
+                    |r| r.get(0),
+                )
+                .map_err(unavailable)?;
+        Ok(review_outcome(updated, exists))
+    }
+
+    fn delete(&mut self, map: &MapId) -> Result<bool, StoreError> {
+        let tx = self.conn.transaction().map_err(unavailable)?;
+        let existed = tx
+            .execute("DELETE FROM maps WHERE map_id = ?1", [map.as_str()])
+            .map_err(unavailable)?
+            > 0;
+        for table in ["updates", "snapshots", "versions", "activity"] {
+            tx.execute(
+                &format!("DELETE FROM {table} WHERE map_id = ?1"),
+                [map.as_str()],
+            )
+            .map_err(unavailable)?;
+        }
+        tx.commit().map_err(unavailable)?;
+        Ok(existed)
+    }
+
+    fn add_version(
+        &mut self,
+        map: &MapId,
+        v: NewVersion,
+        skip_if_unchanged: bool,
+    ) -> Result<Option<VersionInfo>, StoreError> {
+        let tx = self.conn.transaction().map_err(unavailable)?;
+        let newest: Option<(i64, Vec<u8>)> = tx
+            .query_row(&QUERIES.newest_version, [map.as_str()], |r| {
+                rows::numbered_state_vector(r)
+            })
+            .optional()
+            .map_err(unavailable)?;
+        let Some(number) = next_version_number(newest, &v, skip_if_unchanged) else {
+            return Ok(None);
+        };
+        let created_at = now_millis();
+        tx.execute(
+            "INSERT INTO versions (map_id, number, label, description, author, kind, created_at,
+                                   state, state_vector, raw_size)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                map.as_str(),
+                number,
+                v.label,
+                v.description,
+                v.author,
+                v.kind.as_str(),
+                created_at,
+                v.state,
+                v.state_vector,
+                v.raw_size as i64
+            ],
+        )
+        .map_err(unavailable)?;
+        tx.commit().map_err(unavailable)?;
+        Ok(Some(stored_version(v, number, created_at)))
+    }
+
+    fn check(&mut self) -> Result<(), StoreError> {
+        // Taking the write lock proves writes can proceed, not merely that the file opens.
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE; ROLLBACK;")
+            .map_err(unavailable)
+    }
+}
