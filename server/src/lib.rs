@@ -28,9 +28,6 @@ mod versions;
 pub use config::Config;
 pub use http::api;
 
-// The store keeps its own name for the clock until its backends are reworked.
-pub(crate) use clock::now_millis;
-
 use anyhow::Context;
 use std::sync::Arc;
 use store::Store;

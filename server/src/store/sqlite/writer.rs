@@ -2,7 +2,7 @@
 //! serves (consecutive appends committed together), and the checkpointer thread beside it.
 
 use super::{QUERIES, unavailable};
-use crate::now_millis;
+use crate::clock::now_millis;
 use crate::store::common::{next_version_number, review_outcome, stored_version};
 use crate::store::rows;
 use crate::store::{Activity, NewVersion, Seq, StoreError, VersionInfo};
