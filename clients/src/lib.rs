@@ -3,6 +3,10 @@
 //! A [`MapClient`] owns a yrs [`Doc`] that outlives its connections: edit the document with ordinary
 //! yrs transactions and the client sends each change; remote changes are applied as they arrive.
 //! [`MapClient::reconnect`] opens a new connection for the same document and resynchronises.
+//! With `?ext=workshop` in the URL it takes part in the map's workshop: see [`workshop`] for the
+//! commands, [`MapClient::send_workshop`] to send one and [`MapClient::workshop`] for the state.
+
+pub mod workshop;
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
@@ -70,6 +74,8 @@ struct State {
     updates_received: u64,
     /// Reasons of the permission-denied messages received.
     denied: Vec<String>,
+    /// Every workshop message received (JSON), states and refusals.
+    workshop: Vec<String>,
 }
 
 struct Inner {
@@ -264,6 +270,49 @@ impl MapClient {
         self.inner.state().extensions.clone()
     }
 
+    /// The workshop as the server last showed it to this client (`{"type":"state",…}`), if it
+    /// negotiated the `workshop` extension and got a state.
+    pub fn workshop(&self) -> Option<serde_json::Value> {
+        self.workshop_messages()
+            .iter()
+            .rev()
+            .filter_map(|m| serde_json::from_str::<serde_json::Value>(m).ok())
+            .find(|v| v["type"] == "state")
+    }
+
+    /// Every workshop message received so far, as the JSON text sent: states and refused commands
+    /// (`{"type":"error",…}`).
+    pub fn workshop_messages(&self) -> Vec<String> {
+        self.inner.state().workshop.clone()
+    }
+
+    /// The refused workshop commands so far.
+    pub fn workshop_errors(&self) -> Vec<serde_json::Value> {
+        self.workshop_messages()
+            .iter()
+            .filter_map(|m| serde_json::from_str::<serde_json::Value>(m).ok())
+            .filter(|v| v["type"] == "error")
+            .collect()
+    }
+
+    /// Sends a workshop command (see [`workshop`]).
+    pub fn send_workshop(&self, command: &serde_json::Value) -> Result<(), ClientError> {
+        let frame = ext::encode_json(ext::MSG_WORKSHOP_COMMAND, &command.to_string());
+        self.send_raw(RawFrame::Binary(frame))
+    }
+
+    /// Waits until the workshop state satisfies `cond`.
+    pub async fn wait_for_workshop(
+        &self,
+        timeout: Duration,
+        what: &str,
+        mut cond: impl FnMut(&serde_json::Value) -> bool,
+    ) -> Result<serde_json::Value, ClientError> {
+        self.wait_for(timeout, what, |c| c.workshop().is_some_and(|w| cond(&w)))
+            .await?;
+        self.workshop().ok_or(ClientError::NotConnected)
+    }
+
     /// Number of document updates (SyncStep2 or Update) received.
     pub fn updates_received(&self) -> u64 {
         self.inner.state().updates_received
@@ -453,6 +502,13 @@ fn handle(inner: &Inner, frame: Bytes) {
             ..
         }) => match ext::decode_event(&frame) {
             Some(json) => inner.state().events.push(json),
+            None => inner.state().undecodable.push(frame),
+        },
+        Ok(Message::Extension {
+            tag: ext::MSG_WORKSHOP_STATE,
+            ..
+        }) => match ext::decode_json(ext::MSG_WORKSHOP_STATE, &frame) {
+            Some(json) => inner.state().workshop.push(json.to_owned()),
             None => inner.state().undecodable.push(frame),
         },
         Ok(Message::Extension { .. }) | Err(_) => inner.state().undecodable.push(frame),

@@ -21,8 +21,18 @@ pub const EVENTS: &str = "events";
 /// Tag of an event message (`events` extension): `[101, varString json]`.
 pub const MSG_EVENT: u8 = 101;
 
+/// The `workshop` extension: facilitation commands and each participant's view of the workshop.
+pub const WORKSHOP: &str = "workshop";
+
+/// Tag of a workshop command (`workshop` extension, client to server): `[102, varString json]`.
+pub const MSG_WORKSHOP_COMMAND: u8 = 102;
+
+/// Tag of a workshop state or refusal (`workshop` extension, server to client):
+/// `[103, varString json]`.
+pub const MSG_WORKSHOP_STATE: u8 = 103;
+
 /// Extensions this version of the protocol defines.
-pub const SUPPORTED: &[&str] = &[EVENTS];
+pub const SUPPORTED: &[&str] = &[EVENTS, WORKSHOP];
 
 /// Most extension names a client may request at once; further ones are ignored.
 pub const MAX_REQUESTED: usize = 16;
@@ -75,6 +85,31 @@ pub fn decode_event(msg: &[u8]) -> Option<String> {
     (!c.has_content()).then_some(json)
 }
 
+/// Encodes a message of one of the JSON-carrying extension types: `[tag, varString json]`.
+pub fn encode_json(tag: u8, json: &str) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(json.len() + 6);
+    buf.write_u8(tag);
+    buf.write_string(json);
+    buf
+}
+
+/// Decodes the body of a JSON-carrying extension message (what follows its tag): the JSON text,
+/// or `None` if the body is not exactly one string.
+pub fn decode_json_body(body: &[u8]) -> Option<&str> {
+    let mut c = Cursor::new(body);
+    let len: usize = c.read_var().ok()?;
+    let rest = &body[c.next..];
+    (rest.len() == len).then(|| std::str::from_utf8(rest).ok())?
+}
+
+/// Decodes a whole JSON-carrying message of type `tag` (for clients): its JSON text.
+pub fn decode_json(tag: u8, msg: &[u8]) -> Option<&str> {
+    match msg.split_first() {
+        Some((&t, body)) if t == tag => decode_json_body(body),
+        _ => None,
+    }
+}
+
 /// Decodes an `extensions` message (for clients).
 pub fn decode_accepted(msg: &[u8]) -> Option<Vec<String>> {
     let mut c = Cursor::new(msg);
@@ -115,6 +150,21 @@ mod tests {
             .join(",");
         assert_eq!(parse_request(&many).len(), MAX_REQUESTED);
         assert!(parse_request(&"y".repeat(65)).is_empty());
+    }
+
+    #[test]
+    fn json_messages_round_trip_and_trailing_bytes_are_refused() {
+        let msg = encode_json(MSG_WORKSHOP_COMMAND, r#"{"op":"timer.stop"}"#);
+        assert_eq!(
+            decode_json(MSG_WORKSHOP_COMMAND, &msg),
+            Some(r#"{"op":"timer.stop"}"#)
+        );
+        assert_eq!(decode_json(MSG_WORKSHOP_STATE, &msg), None);
+        let mut longer = msg.clone();
+        longer.push(0);
+        assert_eq!(decode_json(MSG_WORKSHOP_COMMAND, &longer), None);
+        assert_eq!(decode_json_body(&[5, b'a']), None);
+        assert_eq!(decode_json_body(&[2, 0xff, 0xfe]), None);
     }
 
     #[test]

@@ -40,6 +40,19 @@ pub fn date_of(millis: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// A time in milliseconds since the epoch as RFC 3339 UTC, to the second
+/// (`2026-12-06T19:05:13Z`), as spreadsheets read it.
+pub fn iso_time(millis: i64) -> String {
+    let secs = millis.div_euclid(1000).rem_euclid(86_400);
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        date_of(millis),
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,5 +63,9 @@ mod tests {
         assert_eq!(date_of(951_782_400_000), "2000-02-29");
         assert_eq!(date_of(-86_400_000), "1969-12-31");
         assert_eq!(today().len(), 10);
+        assert_eq!(
+            iso_time(951_782_400_000 + 3_723_000),
+            "2000-02-29T01:02:03Z"
+        );
     }
 }

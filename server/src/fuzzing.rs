@@ -120,7 +120,7 @@ impl Harness {
             }
             // What the connection's reader does with a binary frame.
             let inbound = match message::decode(&frame) {
-                Ok(m) => crate::http::to_inbound(&frame, m).map_err(drop),
+                Ok(m) => crate::http::to_inbound(&frame, m, true).map_err(drop),
                 Err(_) => Err(()),
             };
             match inbound {

@@ -60,6 +60,8 @@ pub struct Outlet {
     kick: Kick,
     /// The client negotiated the `events` extension.
     pub events: bool,
+    /// The client negotiated the `workshop` extension.
+    pub workshop: bool,
     /// What the client may do in the map.
     pub role: crate::auth::Role,
     /// The authenticated user's display name (or id), for the activity record.
@@ -76,6 +78,7 @@ impl Outlet {
             tx,
             kick: Kick::default(),
             events: false,
+            workshop: false,
             role: crate::auth::Role::Owner,
             user: None,
             subject: None,

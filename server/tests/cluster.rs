@@ -43,13 +43,16 @@ impl Cluster {
 
     /// Starts one more node reaching the database through `database_url`.
     async fn add_node_on(&mut self, database_url: &str) -> usize {
+        self.add_node_with(database_url, &[]).await
+    }
+
+    /// Starts one more node with more flags.
+    async fn add_node_with(&mut self, database_url: &str, extra: &[&str]) -> usize {
         let disk = tempfile::tempdir().unwrap();
         let redis = self.redis.url();
-        let node = ProcessServer::start_with(
-            disk.path(),
-            &["--redis-url", &redis, "--database-url", database_url],
-        )
-        .await;
+        let mut args = vec!["--redis-url", &redis, "--database-url", database_url];
+        args.extend_from_slice(extra);
+        let node = ProcessServer::start_with(disk.path(), &args).await;
         self.nodes.push(node);
         self._disks.push(disk);
         self.nodes.len() - 1
@@ -446,4 +449,93 @@ async fn versions_taken_on_one_node_are_announced_to_opted_in_clients_on_another
     let (status, body) = get(&cluster.nodes[1].http("/api/v1/maps/announced/versions")).await;
     assert_eq!(status, 200);
     assert!(body.contains("Cross-node"), "{body}");
+}
+
+/// Workshop mode across nodes: a facilitator on one node, participants on the other; locks, votes
+/// and the timer hold the same everywhere.
+#[tokio::test]
+async fn a_workshop_runs_the_same_for_participants_on_another_node() {
+    use common::access::{SECRET, now, token_for};
+    use waymark_client::workshop as w;
+    use waymark_protocol::schema::At;
+    use waymark_server::auth::Role;
+    let mut cluster = Cluster::start(0).await;
+    let db = cluster.db.url.clone();
+    for _ in 0..2 {
+        cluster.add_node_with(&db, &["--auth-secret", SECRET]).await;
+    }
+    let map = "ws-cluster";
+    let join = |node: usize, user: &str, role: Role, ext: bool| {
+        let token = token_for(user, map, role, now() + 3600);
+        let url = format!(
+            "{}?token={token}{}",
+            cluster.nodes[node].url(map),
+            if ext { "&ext=workshop" } else { "" }
+        );
+        async move {
+            let c = MapClient::connect(url).await.unwrap();
+            c.synced(WAIT).await.unwrap();
+            c
+        }
+    };
+    let fay = join(0, "fay", Role::Facilitator, true).await;
+    let card = fay.edit(|e| {
+        let stage = e.add_stage("Buy", At::Last).unwrap();
+        let step = e.add_step(&stage, "Pay", At::Last).unwrap();
+        let lane = e.add_lane("pain-points", "Pains", At::Last).unwrap();
+        e.add_card(&lane, &step, "Slow checkout", At::Last).unwrap()
+    });
+    let ana = join(1, "ana", Role::Editor, false).await;
+    let ben = join(1, "ben", Role::Editor, true).await;
+    ana.wait_for(WAIT, "the board", |c| c.map().map.cards.len() == 1)
+        .await
+        .unwrap();
+
+    fay.send_workshop(&w::lock(&w::structure())).unwrap();
+    fay.send_workshop(&w::timer_start(120, "Vote")).unwrap();
+    fay.send_workshop(&w::vote_open("Pain", &[&card], 2, 2))
+        .unwrap();
+    let theirs = ben
+        .wait_for_workshop(WAIT, "the other node's workshop", |s| {
+            !s["workshop"]["vote"].is_null() && !s["workshop"]["timer"].is_null()
+        })
+        .await
+        .unwrap();
+    let ours = fay
+        .wait_for_workshop(WAIT, "this node's workshop", |s| {
+            !s["workshop"]["vote"].is_null() && !s["workshop"]["timer"].is_null()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        theirs["workshop"]["timer"]["endsAt"],
+        ours["workshop"]["timer"]["endsAt"]
+    );
+    assert_eq!(theirs["workshop"]["locks"][0]["target"], "structure");
+
+    // The lock set on node 0 binds an editor on node 1.
+    ana.edit(|e| e.add_lane("opportunities", "Ideas", At::Last))
+        .unwrap();
+    ana.wait_for(WAIT, "the refusal", |c| !c.denied().is_empty())
+        .await
+        .unwrap();
+    ana.wait_for(WAIT, "the undo", |c| c.map().map.lanes.len() == 1)
+        .await
+        .unwrap();
+    assert_eq!(fay.map().map.lanes.len(), 1);
+
+    // A vote cast on node 1 counts on node 0, and the reveal reaches node 1's stock client.
+    ben.send_workshop(&w::vote_cast(&card)).unwrap();
+    fay.wait_for_workshop(WAIT, "the vote from the other node", |s| {
+        s["workshop"]["vote"]["votesCast"]["ben"] == 1
+    })
+    .await
+    .unwrap();
+    fay.send_workshop(&w::vote_reveal()).unwrap();
+    ana.wait_for(WAIT, "the revealed totals", |c| {
+        let txn = c.doc().transact();
+        txn.get_map("votes").is_some_and(|v| v.len(&txn) == 1)
+    })
+    .await
+    .unwrap();
 }

@@ -342,6 +342,30 @@ async fn the_openapi_description_matches_the_api() {
             None,
         ),
         (
+            "/maps/{id}/attendance",
+            "get",
+            "/api/v1/maps/doc-map/attendance".into(),
+            None,
+        ),
+        (
+            "/maps/{id}/attendance",
+            "get",
+            "/api/v1/maps/doc-map/attendance?format=csv".into(),
+            None,
+        ),
+        (
+            "/maps/{id}/attendance",
+            "get",
+            "/api/v1/maps/doc-map/attendance?format=xml".into(),
+            None,
+        ),
+        (
+            "/maps/{id}/attendance",
+            "get",
+            "/api/v1/maps/missing/attendance".into(),
+            None,
+        ),
+        (
             "/maps/{id}/comments",
             "post",
             "/api/v1/maps/doc-map/comments".into(),

@@ -340,7 +340,7 @@ async fn nodes_starting_together_migrate_once() {
         .collect();
     assert_eq!(
         versions,
-        vec![1, 2],
+        vec![1, 2, 3],
         "each migration is recorded exactly once"
     );
     let tables: Vec<String> = client
@@ -360,7 +360,8 @@ async fn nodes_starting_together_migrate_once() {
             "waymark_maps",
             "waymark_schema_migrations",
             "waymark_updates",
-            "waymark_versions"
+            "waymark_versions",
+            "waymark_workshop"
         ]
     );
 
@@ -383,7 +384,7 @@ async fn nodes_starting_together_migrate_once() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(count, 2);
+    assert_eq!(count, 3);
     late.close().await.unwrap();
     for store in stores {
         store.close().await.unwrap();

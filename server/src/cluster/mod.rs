@@ -67,6 +67,8 @@ pub enum Remote {
     Deleted,
     /// An event for clients of the `events` extension (JSON).
     Event(Bytes),
+    /// Workshop state entries another node stored (JSON).
+    Workshop(Bytes),
     /// Something may have been missed: re-read the map from the store.
     Resync(&'static str),
 }
@@ -489,6 +491,7 @@ fn on_message(inner: &Inner, data: Vec<Value>) {
         Kind::Awareness => Remote::Awareness(env.payload),
         Kind::Hello => Remote::Hello,
         Kind::Deleted => Remote::Deleted,
+        Kind::Workshop => Remote::Workshop(env.payload),
         Kind::Event => return,
     });
 }

@@ -35,6 +35,9 @@ pub enum Kind {
     /// An event for clients of the `events` extension (JSON). Not sequence-tracked: an event
     /// missed is not a document change missed.
     Event = 4,
+    /// Workshop state entries (JSON), already durable in the shared store. Sequence-tracked like
+    /// updates: a gap makes the receiver re-read them.
+    Workshop = 5,
 }
 
 impl Kind {
@@ -45,6 +48,7 @@ impl Kind {
             2 => Kind::Hello,
             3 => Kind::Deleted,
             4 => Kind::Event,
+            5 => Kind::Workshop,
             _ => return None,
         })
     }

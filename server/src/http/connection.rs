@@ -59,6 +59,7 @@ pub async fn serve(
                 .filter(|n| ext::SUPPORTED.contains(n))
                 .collect();
             outlet.events = accepted.contains(&ext::EVENTS);
+            outlet.workshop = accepted.contains(&ext::WORKSHOP);
             let _ = outlet.send(ext::encode_accepted(&accepted).into());
         }
         let writer = shared.tracker.spawn(
@@ -248,7 +249,7 @@ async fn read_loop(
                     }
                     Ok(m) => {
                         shared.metrics.message_in(m.kind(), frame.len());
-                        to_inbound(&frame, m)
+                        to_inbound(&frame, m, outlet.workshop)
                     }
                     Err(e) => {
                         warn!(error = %e, close_code = e.close_code().code(), "bad message; closing connection");
@@ -299,7 +300,6 @@ fn slow(shared: &Shared) {
     shared.metrics.error("slow_consumer");
 }
 
-/// What the room must act on, if anything. `Err` for messages this connection may not send.
 /// A message the connection may not send, and how it is closed for it.
 pub(crate) struct Refused {
     pub code: CloseCode,
@@ -311,7 +311,12 @@ pub(crate) struct Refused {
 /// What the room must act on, if anything. Payloads are checked with `bounds` first: yrs must
 /// never see counts that do not fit their message, unbounded nesting, or content it cannot
 /// write back.
-pub(crate) fn to_inbound(frame: &Bytes, msg: Message<'_>) -> Result<Option<Inbound>, Refused> {
+/// `workshop`: the connection negotiated the workshop extension, whose commands it may send.
+pub(crate) fn to_inbound(
+    frame: &Bytes,
+    msg: Message<'_>,
+    workshop: bool,
+) -> Result<Option<Inbound>, Refused> {
     // The same answers as when yrs itself cannot decode them (PROTOCOL.md §10).
     let checked = |what: &str, kind, code, result: Result<(), bounds::BoundsError>| {
         result.map_err(|e| Refused {
@@ -352,7 +357,17 @@ pub(crate) fn to_inbound(frame: &Bytes, msg: Message<'_>) -> Result<Option<Inbou
         Message::QueryAwareness => Inbound::QueryAwareness,
         // Tokens come with the request (PROTOCOL.md §1.5); the message is accepted and ignored.
         Message::Auth { .. } => return Ok(None),
-        // The only extension (events) goes from server to client: nothing may come back.
+        Message::Extension { tag, body } if workshop && tag == ext::MSG_WORKSHOP_COMMAND => {
+            let Some(json) = ext::decode_json_body(body) else {
+                return Err(Refused {
+                    code: CloseCode::ProtocolError,
+                    kind: "bad_workshop_command",
+                    reason: "malformed workshop command: expected one string".into(),
+                });
+            };
+            Inbound::Workshop(frame.slice_ref(json.as_bytes()))
+        }
+        // Every other extension message goes from server to client: nothing may come back.
         Message::Extension { .. } => {
             return Err(Refused {
                 code: CloseCode::UnsupportedData,

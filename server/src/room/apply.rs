@@ -87,7 +87,7 @@ impl Room {
             self.hold(conn, update, bytes.len());
             return Ok(());
         }
-        self.apply_update(conn, update)?;
+        self.apply_checked(conn, update)?;
         // What it brought may be what held updates were waiting for. Each pass tries every held
         // update without a gap once (one still missing something is held again); passes go on
         // while they make progress.
@@ -101,7 +101,7 @@ impl Room {
                 return Ok(());
             }
             for held in ready {
-                self.apply_update(held.conn, held.update)?;
+                self.apply_checked(held.conn, held.update)?;
             }
             if self.doc.transact().state_vector() == before {
                 return Ok(());
@@ -159,7 +159,16 @@ impl Room {
             .any(|(client, ranges)| ranges.iter().any(|r| r.end > sv.get(client)))
     }
 
-    fn apply_update(&mut self, conn: ConnId, update: Update) -> Result<(), Poisoned> {
+    /// Applies a client's update, checked against the workshop's locks when they bind its sender.
+    fn apply_checked(&mut self, conn: ConnId, update: Update) -> Result<(), Poisoned> {
+        if self.locks_bind(conn) {
+            self.apply_locked(conn, update)
+        } else {
+            self.apply_update(conn, update)
+        }
+    }
+
+    pub(super) fn apply_update(&mut self, conn: ConnId, update: Update) -> Result<(), Poisoned> {
         let before = self.pending.len();
         let result = self.integrate_update(Source::Client(conn), update)?;
         let accepted: u64 = self.pending[before..].iter().map(|b| b.len() as u64).sum();

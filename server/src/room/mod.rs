@@ -21,6 +21,7 @@ mod persist;
 mod presence;
 mod remote;
 mod session;
+mod workshop;
 
 use crate::cluster::Subscription;
 use crate::cluster::wire::Kind;
@@ -87,6 +88,11 @@ pub enum Command {
     Event {
         json: String,
     },
+    /// The workshop session going on (or the last one) and the votes revealed in the map, for
+    /// attendance.
+    Attendance {
+        reply: oneshot::Sender<crate::workshop::attendance::Facts>,
+    },
     /// Deletes the map: closes its connections and removes it from storage.
     Delete {
         reply: oneshot::Sender<Result<bool, StoreError>>,
@@ -130,8 +136,13 @@ pub struct Rejected {
 pub enum Inbound {
     SyncStep1(Bytes),
     Update(Bytes),
-    Awareness { frame: Bytes, update: Bytes },
+    Awareness {
+        frame: Bytes,
+        update: Bytes,
+    },
     QueryAwareness,
+    /// A workshop command (JSON text, checked to be UTF-8).
+    Workshop(Bytes),
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -220,6 +231,12 @@ struct Room {
     activity: Vec<crate::store::Activity>,
     /// Client updates waiting for what they depend on.
     held: Vec<Held>,
+    /// The map's workshop (PROTOCOL.md §9.2).
+    workshop: crate::workshop::Workshop,
+    /// Workshop entries changed in this batch, not yet durable.
+    workshop_unsaved: Vec<crate::store::WorkshopEntry>,
+    /// The typed map lock checks compare against.
+    typed: Option<workshop::Typed>,
 }
 
 /// Serves the map until it unloads, is deleted, fails or the server stops. The room closes its
@@ -294,6 +311,10 @@ impl Room {
         remote: Option<Subscription>,
     ) -> Result<Room, LoadError> {
         let stored = services.store.load(&map).await?;
+        let workshop = crate::workshop::Workshop::new(
+            services.config.node_id.clone(),
+            services.store.workshop(&map).await?,
+        );
         let doc = Doc::new();
         {
             let mut txn = doc.transact_mut();
@@ -348,6 +369,9 @@ impl Room {
             auto_version_at: None,
             activity: Vec::new(),
             held: Vec::new(),
+            workshop,
+            workshop_unsaved: Vec::new(),
+            typed: None,
         })
     }
 
@@ -440,6 +464,12 @@ impl Room {
                 }
             }
             Command::Event { json } => self.event(json.as_bytes()),
+            Command::Attendance { reply } => {
+                self.flush().await?;
+                // Who connected recently is otherwise written with the next sweep.
+                self.record_activity(true).await;
+                let _ = reply.send(self.attendance());
+            }
             Command::Read { reply } => {
                 self.flush().await?;
                 let _ = reply.send(waymark_protocol::schema::read(&self.doc.transact()));

@@ -47,6 +47,7 @@ impl Room {
                 }
             }
         }
+        self.save_workshop().await?;
         self.deliver();
         let config = &self.services.config;
         if self.log_updates >= config.compact_after_updates
@@ -60,7 +61,7 @@ impl Room {
     /// Waits for this room's own commit while handling what other nodes send: their updates are
     /// durable already, so they need not wait behind ours. This batch's own messages stay held back
     /// until the commit returns.
-    async fn while_committing<T>(
+    pub(super) async fn while_committing<T>(
         &mut self,
         commit: impl std::future::Future<Output = T>,
     ) -> Result<T, Poisoned> {

@@ -56,6 +56,7 @@ impl Room {
             }
             Remote::Resync(reason) => self.resync(reason).await,
             Remote::Event(json) => self.event(&json),
+            Remote::Workshop(entries) => self.remote_workshop(&entries),
         }
         Ok(())
     }
@@ -85,6 +86,7 @@ impl Room {
                         }
                     }
                 }
+                self.reload_workshop().await;
                 debug!(reason, "resynced from the store");
                 self.publish(Kind::Hello, &[]);
             }

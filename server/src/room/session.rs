@@ -49,8 +49,10 @@ impl Room {
             self.services.metrics.error("slow_consumer");
         }
         if sent.is_ok() {
+            let conn = outlet.conn_id;
+            let workshop = outlet.workshop;
             self.idle_since = None;
-            self.note_activity("connected", outlet.conn_id, None, (0, 0));
+            self.note_activity("connected", outlet.conn_id, outlet.user.clone(), (0, 0));
             self.subs.insert(
                 outlet.conn_id,
                 Sub {
@@ -63,6 +65,9 @@ impl Room {
                     answered: false,
                 },
             );
+            if workshop {
+                self.send_workshop_state(Some(conn));
+            }
         }
     }
 
@@ -77,6 +82,7 @@ impl Room {
             },
             Inbound::Awareness { frame, update } => self.client_awareness(conn, frame, update),
             Inbound::QueryAwareness => self.query_awareness(conn),
+            Inbound::Workshop(json) => self.workshop_command(conn, &json),
         }
         Ok(())
     }

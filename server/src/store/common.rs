@@ -29,12 +29,17 @@ pub(super) struct Queries {
     /// `(map, number)`: asked after [`Queries::set_review`] changed nothing, to tell a stale
     /// expectation from a missing version.
     pub version_exists: String,
+    /// A map's workshop entries.
+    pub workshop: String,
+    /// Stores one workshop entry unless the stored one is newer (a last-writer-wins register),
+    /// only for a stored map.
+    pub save_workshop: String,
 }
 
 impl Queries {
     /// `prefix` starts each table name; `param(n)` spells the placeholder of the n-th parameter.
     pub(super) fn new(prefix: &str, param: fn(u8) -> String) -> Self {
-        let (p1, p2, p3, p4) = (param(1), param(2), param(3), param(4));
+        let (p1, p2, p3, p4, p5) = (param(1), param(2), param(3), param(4), param(5));
         let maps = format!("{prefix}maps");
         let versions = format!("{prefix}versions");
         Queries {
@@ -67,6 +72,16 @@ impl Queries {
             ),
             version_exists: format!(
                 "SELECT EXISTS (SELECT 1 FROM {versions} WHERE map_id = {p1} AND number = {p2})"
+            ),
+            workshop: format!(
+                "SELECT key, stamp, node, value FROM {prefix}workshop WHERE map_id = {p1}"
+            ),
+            save_workshop: format!(
+                "INSERT INTO {prefix}workshop (map_id, key, stamp, node, value)
+                 SELECT {p1}, {p2}, {p3}, {p4}, {p5} WHERE EXISTS (SELECT 1 FROM {maps} WHERE map_id = {p1})
+                 ON CONFLICT (map_id, key) DO UPDATE
+                 SET stamp = excluded.stamp, node = excluded.node, value = excluded.value
+                 WHERE (excluded.stamp, excluded.node) > ({prefix}workshop.stamp, {prefix}workshop.node)"
             ),
         }
     }

@@ -143,6 +143,18 @@ pub struct Activity {
     pub bytes: u64,
 }
 
+/// One entry of a map's workshop state (see `crate::workshop`): a key and its latest value. Entries
+/// are last-writer-wins registers, so nodes writing concurrently converge on the same state.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct WorkshopEntry {
+    pub key: String,
+    /// Orders writes of one key: the newer stamp wins, ties broken by `node`.
+    pub stamp: i64,
+    pub node: String,
+    /// The value as JSON; `None` once removed (kept, so an older write cannot bring it back).
+    pub value: Option<String>,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Reads a map's snapshot and update log.
@@ -212,6 +224,16 @@ pub trait Store: Send + Sync + 'static {
         map: &MapId,
         number: i64,
     ) -> Result<Option<(VersionInfo, Vec<u8>)>, StoreError>;
+
+    /// A map's workshop state: every entry stored for it.
+    async fn workshop(&self, map: &MapId) -> Result<Vec<WorkshopEntry>, StoreError>;
+
+    /// Stores workshop entries, each only if it is newer than the one stored for its key.
+    async fn save_workshop(
+        &self,
+        map: &MapId,
+        entries: Vec<WorkshopEntry>,
+    ) -> Result<(), StoreError>;
 
     /// Succeeds when the store can take writes now.
     async fn check(&self) -> Result<(), StoreError>;

@@ -1,7 +1,7 @@
 //! Decoding result rows into the store's types, once for both SQL backends: the column lists the
 //! queries select and the functions that read them, over a row-access trait both drivers implement.
 
-use super::{Activity, MapInfo, Seq, StoredMap, VersionInfo, VersionKind};
+use super::{Activity, MapInfo, Seq, StoredMap, VersionInfo, VersionKind, WorkshopEntry};
 
 /// A column value both drivers can decode.
 pub(super) trait Value:
@@ -94,6 +94,16 @@ pub(super) fn map_info<R: SqlRow>(r: &R) -> Result<MapInfo, R::Error> {
 /// The number and state vector of a map's newest version, from [`Queries::newest_version`].
 ///
 /// [`Queries::newest_version`]: super::common::Queries::newest_version
+/// A row of [`super::common::Queries::workshop`].
+pub(super) fn workshop_entry<R: SqlRow>(r: &R) -> Result<WorkshopEntry, R::Error> {
+    Ok(WorkshopEntry {
+        key: r.read(0)?,
+        stamp: r.read(1)?,
+        node: r.read(2)?,
+        value: r.read(3)?,
+    })
+}
+
 pub(super) fn numbered_state_vector<R: SqlRow>(r: &R) -> Result<(i64, Vec<u8>), R::Error> {
     Ok((r.read(0)?, r.read(1)?))
 }

@@ -43,14 +43,18 @@ pub fn token(maps: &str, role: Role) -> String {
 }
 
 pub async fn secured() -> TestServer {
-    TestServer::start_with(Config {
+    TestServer::start_with(secured_config()).await
+}
+
+/// A configuration that requires tokens signed with [`SECRET`].
+pub fn secured_config() -> Config {
+    Config {
         auth: Arc::new(Auth {
             verifier: Some(Verifier::secret(SECRET.as_bytes()).unwrap()),
             allowed_origins: Some(vec!["https://maps.example.com".into()]),
         }),
         ..Config::default()
-    })
-    .await
+    }
 }
 
 pub async fn connect_as(server: &TestServer, map: &str, token: &str) -> MapClient {

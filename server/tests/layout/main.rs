@@ -19,7 +19,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "application",
         &[
-            "registry", "room", "events", "versions", "review", "archive", "services",
+            "registry", "room", "events", "versions", "review", "archive", "services", "workshop",
         ],
     ),
     ("storage and bus", &["store", "cluster"]),

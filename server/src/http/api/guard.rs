@@ -50,6 +50,7 @@ pub fn rule(method: &Method, path: &str) -> Option<Rule> {
         }
         paths::VERSIONS | paths::VERSION_RESTORE | paths::REVIEW if post => Rule::Map(Facilitator),
         paths::COMMENTS if post => Rule::Map(Commenter),
+        paths::ATTENDANCE if get => Rule::Map(Facilitator),
         paths::DECISIONS if post => Rule::Map(Owner),
         paths::MAP if *method == Method::DELETE => Rule::Map(Owner),
         _ => return None,

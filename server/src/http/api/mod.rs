@@ -15,6 +15,7 @@ mod render;
 mod reviews;
 mod types;
 mod versions;
+mod workshop;
 
 use crate::http::Shared;
 use axum::routing::{get, post};
@@ -31,6 +32,7 @@ pub fn router() -> Router<Arc<Shared>> {
         .route(paths::EXPORT, get(maps::export_map))
         .route(paths::INSIGHTS, get(maps::map_insights))
         .route(paths::ACTIVITY, get(maps::map_activity))
+        .route(paths::ATTENDANCE, get(workshop::attendance))
         .route(
             paths::COMMENTS,
             get(maps::list_comments).post(maps::add_comment),

@@ -204,6 +204,21 @@ pub fn document() -> Value {
                      "400": error("invalid_query or invalid_map_id"),
                      "404": error("map_not_found") } }
     }));
+    paths_obj.insert(v1(paths::ATTENDANCE), json!({
+        "parameters": [id_param(), { "name": "format", "in": "query", "required": false, "schema": { "type": "string", "enum": ["json", "csv"], "default": "json" } }],
+        "get": { "summary": "Who attended the workshop session going on (or the last one): first join, last leave, time present, votes cast (PROTOCOL.md §9.2)", "operationId": "workshopAttendance",
+                 "responses": {
+                     "200": {
+                         "description": "Attendance, one entry per person",
+                         "content": {
+                             "application/json": { "schema": { "type": "object", "required": ["id", "session", "attendance"], "properties": {
+                                 "id": { "type": "string" },
+                                 "session": { "type": ["object", "null"], "description": "title, startedAt, startedBy and (once over) endedAt; null if no workshop was ever run" },
+                                 "attendance": { "type": "array", "items": { "$ref": "#/components/schemas/Attendee" } } } } },
+                             "text/csv": { "schema": { "type": "string" } } } },
+                     "400": error("unknown_format, invalid_query or invalid_map_id"),
+                     "404": error("map_not_found") } }
+    }));
     let version_params = json!([id_param(), { "name": "number", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 1 } }]);
     let review_answer = json!({ "type": "object", "required": ["id", "version", "review"], "properties": {
         "id": { "type": "string" }, "version": { "type": "integer" },
@@ -340,6 +355,10 @@ pub fn document() -> Value {
         ("MapDiff", schema::<MapDiff>(&mut defs)),
         ("Review", schema::<crate::review::Review>(&mut defs)),
         ("Activity", schema::<crate::store::Activity>(&mut defs)),
+        (
+            "Attendee",
+            schema::<crate::workshop::attendance::Attendee>(&mut defs),
+        ),
         (
             "Comment",
             schema::<waymark_protocol::schema::comments::Comment>(&mut defs),

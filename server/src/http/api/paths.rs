@@ -12,11 +12,12 @@ pub const VERSION: &str = "/maps/{id}/versions/{number}";
 pub const VERSION_EXPORT: &str = "/maps/{id}/versions/{number}/export/{format}";
 pub const VERSION_RESTORE: &str = "/maps/{id}/versions/{number}/restore";
 pub const ACTIVITY: &str = "/maps/{id}/activity";
+pub const ATTENDANCE: &str = "/maps/{id}/attendance";
 pub const REVIEW: &str = "/maps/{id}/versions/{number}/review";
 pub const DECISIONS: &str = "/maps/{id}/versions/{number}/review/decisions";
 pub const COMPARE: &str = "/maps/{id}/compare";
 pub const COMMENTS: &str = "/maps/{id}/comments";
-pub const ALL: [&str; 16] = [
+pub const ALL: [&str; 17] = [
     OPENAPI,
     TEMPLATES,
     MAPS,
@@ -25,6 +26,7 @@ pub const ALL: [&str; 16] = [
     EXPORT,
     INSIGHTS,
     ACTIVITY,
+    ATTENDANCE,
     VERSIONS,
     VERSION,
     VERSION_EXPORT,

@@ -26,6 +26,13 @@ pub struct ActivityQuery {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct AttendanceQuery {
+    #[serde(default)]
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewComment {
     pub text: String,
     #[serde(default)]

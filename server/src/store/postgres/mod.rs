@@ -22,7 +22,9 @@ mod migrations;
 
 use super::common::{Queries, next_version_number, review_outcome, stored_version};
 use super::rows;
-use super::{Activity, MapInfo, NewVersion, Seq, Store, StoreError, StoredMap, VersionInfo};
+use super::{
+    Activity, MapInfo, NewVersion, Seq, Store, StoreError, StoredMap, VersionInfo, WorkshopEntry,
+};
 use async_trait::async_trait;
 use bytes::Bytes;
 use connection::Failure;
@@ -416,6 +418,43 @@ impl Store for PostgresStore {
                 .await?;
             Ok(())
         })
+        .await
+    }
+
+    async fn workshop(&self, map: &MapId) -> Result<Vec<WorkshopEntry>, StoreError> {
+        self.run(|| format!("cannot read the workshop of map {map}"), async {
+            let client = self.client().await?;
+            let params: [&(dyn ToSql + Sync); 1] = [&map.as_str()];
+            query_all(&client, &QUERIES.workshop, &params, rows::workshop_entry).await
+        })
+        .await
+    }
+
+    async fn save_workshop(
+        &self,
+        map: &MapId,
+        entries: Vec<WorkshopEntry>,
+    ) -> Result<(), StoreError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        self.run(
+            || format!("cannot store the workshop of map {map}"),
+            async {
+                let mut client = self.client().await?;
+                let tx = client.transaction().await?;
+                let statement = tx.prepare(&QUERIES.save_workshop).await?;
+                for e in &entries {
+                    tx.execute(
+                        &statement,
+                        &[&map.as_str(), &e.key, &e.stamp, &e.node, &e.value],
+                    )
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            },
+        )
         .await
     }
 

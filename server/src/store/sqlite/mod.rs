@@ -17,7 +17,9 @@ mod writer;
 
 use super::common::Queries;
 use super::rows;
-use super::{Activity, MapInfo, NewVersion, Seq, Store, StoreError, StoredMap, VersionInfo};
+use super::{
+    Activity, MapInfo, NewVersion, Seq, Store, StoreError, StoredMap, VersionInfo, WorkshopEntry,
+};
 use async_trait::async_trait;
 use bytes::Bytes;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -244,6 +246,25 @@ impl Store for SqliteStore {
 
     async fn delete(&self, map: &MapId) -> Result<bool, StoreError> {
         self.call(|r| Request::Delete(map.clone(), r)).await
+    }
+
+    async fn workshop(&self, map: &MapId) -> Result<Vec<WorkshopEntry>, StoreError> {
+        let map = map.clone();
+        self.read(move |conn| {
+            query_all(conn, &QUERIES.workshop, [map.as_str()], |r| {
+                rows::workshop_entry(r)
+            })
+        })
+        .await
+    }
+
+    async fn save_workshop(
+        &self,
+        map: &MapId,
+        entries: Vec<WorkshopEntry>,
+    ) -> Result<(), StoreError> {
+        self.call(|r| Request::Workshop(map.clone(), entries, r))
+            .await
     }
 
     async fn list(&self) -> Result<Vec<MapInfo>, StoreError> {

@@ -12,6 +12,8 @@ use std::time::Duration;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Version 2 added `versions` and `maps.review_due`; a version-1 database is upgraded in place.
+/// The `workshop` table came later without a new version: it is only ever added (`IF NOT EXISTS`),
+/// and a build without it ignores it.
 pub(super) const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
@@ -61,6 +63,14 @@ CREATE TABLE IF NOT EXISTS activity (
     bytes   INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS activity_by_map ON activity (map_id, seq);
+CREATE TABLE IF NOT EXISTS workshop (
+    map_id TEXT NOT NULL,
+    key    TEXT NOT NULL,
+    stamp  INTEGER NOT NULL,
+    node   TEXT NOT NULL,
+    value  TEXT,
+    PRIMARY KEY (map_id, key)
+) WITHOUT ROWID;
 INSERT OR IGNORE INTO maps (map_id, updated_at)
     SELECT map_id, 0 FROM (SELECT map_id FROM updates UNION SELECT map_id FROM snapshots);
 ";

@@ -254,3 +254,56 @@ async fn a_version_1_database_is_upgraded_in_place() {
         .unwrap();
     assert_eq!(v, SCHEMA_VERSION);
 }
+
+#[tokio::test]
+async fn workshop_entries_keep_the_newest_write_of_each_key_and_go_with_their_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let m = map("workshop");
+    let entry = |key: &str, stamp, node: &str, value: Option<&str>| WorkshopEntry {
+        key: key.into(),
+        stamp,
+        node: node.into(),
+        value: value.map(Into::into),
+    };
+    // Nothing is kept for a map that is not stored.
+    store
+        .save_workshop(&m, vec![entry("timer", 1, "a", Some("{}"))])
+        .await
+        .unwrap();
+    assert!(store.workshop(&m).await.unwrap().is_empty());
+    store.append(&m, vec![Bytes::from_static(&[0, 0])]).await.unwrap();
+    store
+        .save_workshop(
+            &m,
+            vec![
+                entry("timer", 5, "a", Some(r#"{"t":5}"#)),
+                entry("lock/structure", 5, "a", Some("{}")),
+            ],
+        )
+        .await
+        .unwrap();
+    // An older write loses; a removal that is newer wins; a tie goes to the greater node.
+    store
+        .save_workshop(
+            &m,
+            vec![
+                entry("timer", 4, "z", Some(r#"{"t":4}"#)),
+                entry("lock/structure", 6, "b", None),
+                entry("timer", 5, "b", Some(r#"{"t":"b"}"#)),
+            ],
+        )
+        .await
+        .unwrap();
+    let mut got = store.workshop(&m).await.unwrap();
+    got.sort_by(|a, b| a.key.cmp(&b.key));
+    assert_eq!(
+        got,
+        vec![
+            entry("lock/structure", 6, "b", None),
+            entry("timer", 5, "b", Some(r#"{"t":"b"}"#)),
+        ]
+    );
+    assert!(store.delete(&m).await.unwrap());
+    assert!(store.workshop(&m).await.unwrap().is_empty());
+}

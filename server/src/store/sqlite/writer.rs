@@ -5,7 +5,7 @@ use super::{QUERIES, unavailable};
 use crate::clock::now_millis;
 use crate::store::common::{next_version_number, review_outcome, stored_version};
 use crate::store::rows;
-use crate::store::{Activity, NewVersion, Seq, StoreError, VersionInfo};
+use crate::store::{Activity, NewVersion, Seq, StoreError, VersionInfo, WorkshopEntry};
 use bytes::Bytes;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::sync::mpsc;
@@ -28,6 +28,7 @@ pub(super) enum Request {
     Review(MapId, i64, Option<String>, String, Reply<Option<bool>>),
     Activity(MapId, Vec<Activity>, Reply<()>),
     Delete(MapId, Reply<bool>),
+    Workshop(MapId, Vec<WorkshopEntry>, Reply<()>),
     Compact(MapId, Vec<u8>, Seq, Reply<()>),
     AddVersion(MapId, NewVersion, bool, Reply<Option<VersionInfo>>),
     Check(Reply<()>),
@@ -132,6 +133,9 @@ impl Writer {
                 }
                 Request::Delete(map, reply) => {
                     let _ = reply.send(self.delete(&map));
+                }
+                Request::Workshop(map, entries, reply) => {
+                    let _ = reply.send(self.save_workshop(&map, &entries));
                 }
                 Request::AddVersion(map, version, skip, reply) => {
                     let _ = reply.send(self.add_version(&map, version, skip));
@@ -294,13 +298,27 @@ impl Writer {
         Ok(review_outcome(updated, exists))
     }
 
+    fn save_workshop(&mut self, map: &MapId, entries: &[WorkshopEntry]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction().map_err(unavailable)?;
+        {
+            let mut stmt = tx
+                .prepare_cached(&QUERIES.save_workshop)
+                .map_err(unavailable)?;
+            for e in entries {
+                stmt.execute(params![map.as_str(), e.key, e.stamp, e.node, e.value])
+                    .map_err(unavailable)?;
+            }
+        }
+        tx.commit().map_err(unavailable)
+    }
+
     fn delete(&mut self, map: &MapId) -> Result<bool, StoreError> {
         let tx = self.conn.transaction().map_err(unavailable)?;
         let existed = tx
             .execute("DELETE FROM maps WHERE map_id = ?1", [map.as_str()])
             .map_err(unavailable)?
             > 0;
-        for table in ["updates", "snapshots", "versions", "activity"] {
+        for table in ["updates", "snapshots", "versions", "activity", "workshop"] {
             tx.execute(
                 &format!("DELETE FROM {table} WHERE map_id = ?1"),
                 [map.as_str()],
