@@ -16,6 +16,7 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use tokio_util::sync::CancellationToken;
+use waymark_protocol::ext;
 use waymark_protocol::message::{self, Message};
 use waymark_protocol::schema::{At, Editor};
 use yrs::encoding::write::Write;
@@ -49,6 +50,9 @@ pub enum Payload {
     Update,
     /// A presence state holding the marker, as a cursor move would.
     Awareness,
+    /// A workshop participant's second: a cursor move (as `Awareness`, named `p<sender>`) and one
+    /// more vote in the open dot-vote (PROTOCOL.md §9.2).
+    Workshop,
 }
 
 /// Counters shared by all clients of a run.
@@ -68,6 +72,10 @@ pub struct Outcome {
     pub received: HashMap<u32, Vec<u16>>,
     /// Delivery latency in microseconds, from intended send time to receipt.
     pub latency: Histogram<u64>,
+    /// Workshop runs: receipts of each sender's votes (the state showing its count reach seq + 1).
+    pub votes_received: HashMap<u32, Vec<u16>>,
+    /// Workshop runs: latency of those receipts, in microseconds.
+    pub vote_latency: Histogram<u64>,
     pub sent: u32,
     /// From the start of the connection attempt to the server's SyncStep2.
     pub sync_time: Option<Duration>,
@@ -101,11 +109,26 @@ impl Client {
         run_id: u64,
         with_doc: bool,
     ) -> anyhow::Result<Self> {
+        Self::connect_with(target, map, id, run_id, with_doc, None).await
+    }
+
+    /// As [`Self::connect`], asking for the extensions `ext` (`?ext=`).
+    pub async fn connect_with(
+        target: Arc<Target>,
+        map: &str,
+        id: u32,
+        run_id: u64,
+        with_doc: bool,
+        ext: Option<&str>,
+    ) -> anyhow::Result<Self> {
         // Below 2^53 so that JavaScript servers handle it exactly.
         let client_id = (run_id << 20 | u64::from(id & 0xF_FFFF)) & ((1 << 53) - 1);
         let connect_started = Instant::now();
-        let (ws, _) =
-            tokio_tungstenite::connect_async_with_config(target.url(map), None, true).await?;
+        let url = match ext {
+            Some(ext) => format!("{}?ext={ext}", target.url(map)),
+            None => target.url(map),
+        };
+        let (ws, _) = tokio_tungstenite::connect_async_with_config(url, None, true).await?;
         let (mut sink, stream) = ws.split();
         if let Some(hello) = target.hello(map) {
             sink.send(WsMessage::Binary(hello.into())).await?;
@@ -181,6 +204,8 @@ impl Client {
             received: HashMap::new(),
             latency: Histogram::new_with_bounds(1, 120_000_000, 3).expect("valid bounds"),
             me: send.map(|(s, _)| s),
+            votes: HashMap::new(),
+            vote_latency: Histogram::new_with_bounds(1, 120_000_000, 3).expect("valid bounds"),
         };
         let mut seq = 0u32;
         let mut error = None;
@@ -197,9 +222,17 @@ impl Client {
                 _ = stop.cancelled() => break,
                 _ = sleep_until(next_send) => {
                     if let Some((sender, payload)) = send {
-                        let msg = self.make(sender, seq, payload);
-                        if let Err(e) = self.sink.send(WsMessage::Binary(msg.into())).await {
-                            error = Some(format!("send failed: {e}"));
+                        let mut failed = None;
+                        for msg in self.make(sender, seq, payload) {
+                            if let Err(e) = self.sink.feed(WsMessage::Binary(msg.into())).await {
+                                failed = Some(format!("send failed: {e}"));
+                            }
+                        }
+                        if let Err(e) = self.sink.flush().await {
+                            failed = Some(format!("send failed: {e}"));
+                        }
+                        if failed.is_some() {
+                            error = failed;
                             break;
                         }
                         seq += 1;
@@ -235,6 +268,8 @@ impl Client {
             map: self.map,
             received: rec.received,
             latency: rec.latency,
+            votes_received: rec.votes,
+            vote_latency: rec.vote_latency,
             sent: seq,
             sync_time: self.synced_at.map(|t| t - self.connect_started),
             bytes_in: self.bytes_in,
@@ -277,8 +312,56 @@ impl Client {
         self.synced_at.map(|t| t - self.connect_started)
     }
 
-    fn make(&mut self, sender: u32, seq: u32, payload: Payload) -> Vec<u8> {
+    /// Sends one workshop command now (outside any schedule).
+    pub async fn send_workshop(&mut self, json: &str) -> anyhow::Result<()> {
+        let msg = ext::encode_json(ext::MSG_WORKSHOP_COMMAND, json);
+        let frame = self.target.frame(&self.map, &msg);
+        self.sink.send(WsMessage::Binary(frame.into())).await?;
+        Ok(())
+    }
+
+    /// Reads until a workshop state satisfying `cond` arrives.
+    pub async fn wait_workshop(
+        &mut self,
+        totals: &Totals,
+        mut cond: impl FnMut(&serde_json::Value) -> bool,
+    ) -> anyhow::Result<()> {
+        loop {
+            let frame = match self.stream.next().await {
+                Some(Ok(WsMessage::Binary(b))) => b,
+                Some(Ok(WsMessage::Close(f))) => anyhow::bail!("closed: {f:?}"),
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => return Err(e.into()),
+                None => anyhow::bail!("connection ended"),
+            };
+            if let Some(state) = workshop_state(self.target.unframe(&frame))
+                && cond(&state)
+            {
+                return Ok(());
+            }
+            self.handle(&frame, totals, None).await?;
+        }
+    }
+
+    fn make(&mut self, sender: u32, seq: u32, payload: Payload) -> Vec<Vec<u8>> {
         let mark = marker::marker(sender, seq);
+        if payload == Payload::Workshop {
+            let mut u = Vec::with_capacity(64);
+            u.write_var(1u32);
+            u.write_var(self.client_id);
+            u.write_var(seq + 1);
+            u.write_string(&format!(
+                "{{\"user\":{{\"name\":\"p{sender}\"}},\"cursor\":\"{mark}\"}}"
+            ));
+            let vote = ext::encode_json(
+                ext::MSG_WORKSHOP_COMMAND,
+                r#"{"op":"vote.cast","card":"card"}"#,
+            );
+            return vec![
+                self.target.frame(&self.map, &message::encode_awareness(&u)),
+                self.target.frame(&self.map, &vote),
+            ];
+        }
         let msg = match payload {
             Payload::Update => {
                 let doc = self.doc.as_ref().expect("senders have a document");
@@ -296,8 +379,9 @@ impl Client {
                 u.write_string(&format!("{{\"cursor\":\"{mark}\"}}"));
                 message::encode_awareness(&u)
             }
+            Payload::Workshop => unreachable!("built above"),
         };
-        self.target.frame(&self.map, &msg)
+        vec![self.target.frame(&self.map, &msg)]
     }
 
     async fn handle(
@@ -339,6 +423,14 @@ impl Client {
                     rec.record(update, totals);
                 }
             }
+            Ok(Message::Extension {
+                tag: ext::MSG_WORKSHOP_STATE,
+                ..
+            }) => {
+                if let (Some(rec), Some(state)) = (rec, workshop_state(msg)) {
+                    rec.record_votes(&state, totals);
+                }
+            }
             // Auth replies, extensions, and other servers' own message types carry no deliveries.
             _ => {}
         }
@@ -352,9 +444,51 @@ struct Recorder {
     latency: Histogram<u64>,
     /// This client's sender index: its own messages echoed back are not deliveries.
     me: Option<u32>,
+    votes: HashMap<u32, Vec<u16>>,
+    vote_latency: Histogram<u64>,
+}
+
+/// The JSON of a workshop state message, if `msg` is one.
+fn workshop_state(msg: &[u8]) -> Option<serde_json::Value> {
+    let json = ext::decode_json(ext::MSG_WORKSHOP_STATE, msg)?;
+    let v: serde_json::Value = serde_json::from_str(json).ok()?;
+    (v["type"] == "state").then_some(v)
 }
 
 impl Recorder {
+    /// A workshop state: sender `p<N>`'s count of votes reaching `c` delivers its votes up to
+    /// seq `c - 1` (each second's vote adds one).
+    fn record_votes(&mut self, state: &serde_json::Value, totals: &Totals) {
+        let now = Instant::now();
+        let Some(cast) = state["workshop"]["vote"]["votesCast"].as_object() else {
+            return;
+        };
+        for (user, count) in cast {
+            let (Some(sender), Some(count)) = (
+                user.strip_prefix('p').and_then(|n| n.parse::<u32>().ok()),
+                count.as_u64(),
+            ) else {
+                continue;
+            };
+            if Some(sender) == self.me {
+                continue;
+            }
+            let counts = self
+                .votes
+                .entry(sender)
+                .or_insert_with(|| vec![0; self.schedule.count as usize]);
+            for seq in 0..(count as usize).min(counts.len()) {
+                if counts[seq] == 0 {
+                    counts[seq] = 1;
+                    totals.delivered.fetch_add(1, Ordering::Relaxed);
+                    let intended = self.schedule.intended(sender, seq as u32);
+                    let micros = now.saturating_duration_since(intended).as_micros() as u64;
+                    let _ = self.vote_latency.record(micros.max(1));
+                }
+            }
+        }
+    }
+
     fn record(&mut self, payload: &[u8], totals: &Totals) {
         let now = Instant::now();
         marker::scan(payload, |sender, seq| {

@@ -139,6 +139,18 @@ enum Command {
         #[arg(long, default_value_t = 20.0)]
         duration: f64,
     },
+    /// PARTICIPANTS in one map's dot-vote (workshop mode), each placing a vote and moving its
+    /// cursor RATE times per second.
+    Workshop {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long, default_value_t = 50)]
+        participants: u32,
+        #[arg(long, default_value_t = 1.0)]
+        rate: f64,
+        #[arg(long, default_value_t = 30.0)]
+        duration: f64,
+    },
     /// CLIENTS clients over MAPS maps, all dropped and reconnecting at once.
     Reconnect {
         #[command(flatten)]
@@ -292,6 +304,28 @@ async fn main() -> anyhow::Result<()> {
                 duration: seconds(duration, "duration")?,
             };
             finish(&common, &scenario::awareness(&run, &p).await)
+        }
+        Command::Workshop {
+            common,
+            participants,
+            rate,
+            duration,
+        } => {
+            let run = run_of(&common)?;
+            let rate = positive_rate(rate)?;
+            let duration = seconds(duration, "duration")?;
+            if rate * duration.as_secs_f64() > f64::from(scenario::MAX_VOTES) {
+                anyhow::bail!(
+                    "rate × duration is more than the {} votes a participant may place; shorten the run",
+                    scenario::MAX_VOTES
+                );
+            }
+            let p = scenario::WorkshopParams {
+                participants,
+                rate,
+                duration,
+            };
+            finish(&common, &scenario::workshop(&run, &p).await)
         }
         Command::Reconnect {
             common,

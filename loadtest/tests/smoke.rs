@@ -131,6 +131,25 @@ async fn awareness_delivers_every_cursor_move() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workshop_participants_see_every_vote_and_cursor_move() {
+    let server = start().await;
+    let r = scenario::workshop(
+        &run_for(&server),
+        &scenario::WorkshopParams {
+            participants: 6,
+            rate: 4.0,
+            duration: Duration::from_secs(1),
+        },
+    )
+    .await;
+    assert_clean(&r);
+    // Each of 6 participants sent 4 times; the 5 others saw each cursor move and each vote.
+    assert_eq!(r.sent, 24);
+    assert_eq!(r.expected, 24 * 5 * 2);
+    assert!(r.extra.contains_key("vote_p99_ms") && r.extra.contains_key("cursor_p99_ms"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_connections_stay_open_and_are_costed() {
     let server = start().await;
     let r = scenario::idle(

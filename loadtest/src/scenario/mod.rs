@@ -6,11 +6,13 @@ mod fanout;
 mod idle;
 mod join;
 mod reconnect;
+mod workshop;
 
 pub use fanout::{AwarenessParams, FanoutParams, awareness, fanout, overload};
 pub use idle::{IdleParams, idle};
 pub use join::{JoinParams, join};
 pub use reconnect::{ReconnectParams, reconnect};
+pub use workshop::{MAX_VOTES, WorkshopParams, workshop};
 
 use crate::conn::{Client, Outcome, Payload, Schedule, Totals};
 use crate::probe::{self, Watch};
@@ -215,8 +217,15 @@ async fn exchange(
     }
     let drain_deadline = Instant::now() + run.grace;
     loop {
-        let expected =
-            totals.sent.load(Ordering::Relaxed) * u64::from(ex.per_map.saturating_sub(1));
+        // A workshop participant's second is delivered twice: its cursor and its vote.
+        let per_send = if ex.payload == Payload::Workshop {
+            2
+        } else {
+            1
+        };
+        let expected = totals.sent.load(Ordering::Relaxed)
+            * u64::from(ex.per_map.saturating_sub(1))
+            * per_send;
         if totals.delivered.load(Ordering::Relaxed) >= expected || Instant::now() >= drain_deadline
         {
             break;
@@ -238,6 +247,9 @@ async fn exchange(
         let _ = p.await;
     }
     account(&mut report, &outcomes, ex.per_map);
+    if ex.payload == Payload::Workshop {
+        workshop::account_votes(&mut report, &outcomes);
+    }
     report.wall_seconds = started.elapsed().as_secs_f64();
     let send_seconds = (send_end - schedule.start).as_secs_f64().max(1e-9);
     report.delivery_rate = report.delivered as f64 / send_seconds;

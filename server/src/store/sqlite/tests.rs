@@ -272,7 +272,10 @@ async fn workshop_entries_keep_the_newest_write_of_each_key_and_go_with_their_ma
         .await
         .unwrap();
     assert!(store.workshop(&m).await.unwrap().is_empty());
-    store.append(&m, vec![Bytes::from_static(&[0, 0])]).await.unwrap();
+    store
+        .append(&m, vec![Bytes::from_static(&[0, 0])])
+        .await
+        .unwrap();
     store
         .save_workshop(
             &m,
