@@ -11,8 +11,10 @@
 pub mod attendance;
 mod command;
 pub mod locks;
+mod view;
 
 pub use command::{Command, Refused};
+pub use view::{error_message, state_message};
 
 use crate::auth::Role;
 use crate::store::WorkshopEntry;
@@ -369,11 +371,7 @@ impl Workshop {
                     ));
                 }
                 *on_card += 1;
-                out.entries.push(self.set(
-                    now,
-                    format!("ballot/{}/{who}", vote.id),
-                    Some(json!(ballot)),
-                ));
+                out.entries.push(self.set_ballot(now, &vote, &who, &ballot));
             }
             Command::VoteRetract { card } => {
                 let (vote, mut ballot) = self.ballot(&who)?;
@@ -387,11 +385,7 @@ impl Workshop {
                     }
                 }
                 ballot.retain(|_, n| *n > 0);
-                out.entries.push(self.set(
-                    now,
-                    format!("ballot/{}/{who}", vote.id),
-                    Some(json!(ballot)),
-                ));
+                out.entries.push(self.set_ballot(now, &vote, &who, &ballot));
             }
             Command::VoteReveal {} => {
                 let Some(vote) = self.get::<Vote>("vote") else {
@@ -475,11 +469,8 @@ impl Workshop {
                     step,
                     text,
                 });
-                out.entries.push(self.set(
-                    now,
-                    format!("private/{}/{who}", round.id),
-                    Some(json!(cards)),
-                ));
+                out.entries
+                    .push(self.set_private(now, &round, &who, &cards));
             }
             Command::RoundEdit { id, text } => {
                 let (round, mut cards) = self.private(&who)?;
@@ -490,11 +481,8 @@ impl Workshop {
                     ));
                 };
                 card.text = text;
-                out.entries.push(self.set(
-                    now,
-                    format!("private/{}/{who}", round.id),
-                    Some(json!(cards)),
-                ));
+                out.entries
+                    .push(self.set_private(now, &round, &who, &cards));
             }
             Command::RoundRemove { id } => {
                 let (round, mut cards) = self.private(&who)?;
@@ -506,11 +494,8 @@ impl Workshop {
                         format!("you have no private card {id:?}"),
                     ));
                 }
-                out.entries.push(self.set(
-                    now,
-                    format!("private/{}/{who}", round.id),
-                    Some(json!(cards)),
-                ));
+                out.entries
+                    .push(self.set_private(now, &round, &who, &cards));
             }
             Command::RoundReveal {} => {
                 let Some(round) = self.get::<Round>("round") else {
@@ -531,6 +516,34 @@ impl Workshop {
             }
         }
         Ok(out)
+    }
+
+    fn set_ballot(
+        &mut self,
+        now: i64,
+        vote: &Vote,
+        user: &str,
+        ballot: &BTreeMap<String, u32>,
+    ) -> WorkshopEntry {
+        self.set(
+            now,
+            format!("ballot/{}/{user}", vote.id),
+            Some(json!(ballot)),
+        )
+    }
+
+    fn set_private(
+        &mut self,
+        now: i64,
+        round: &Round,
+        user: &str,
+        cards: &[PrivateCard],
+    ) -> WorkshopEntry {
+        self.set(
+            now,
+            format!("private/{}/{user}", round.id),
+            Some(json!(cards)),
+        )
     }
 
     /// The open vote and `user`'s ballot in it.
@@ -589,94 +602,6 @@ impl Workshop {
         keys.push("round".into());
         keys.into_iter().map(|k| self.set(now, k, None)).collect()
     }
-
-    /// The part of the state every connection of a role sees alike (`facilitator`: with the
-    /// counts only facilitators get), as JSON.
-    pub fn shared_view(&self, facilitator: bool, now: i64) -> Value {
-        let timer = self.get::<Timer>("timer").map(|t| {
-            let remaining = match t.ends_at {
-                Some(end) if t.running => (end - now).max(0),
-                _ => t.remaining,
-            };
-            json!({
-                "label": t.label, "running": t.running, "endsAt": t.ends_at,
-                "remaining": remaining, "duration": t.duration, "startedBy": t.started_by,
-            })
-        });
-        let locks: Vec<Value> = self
-            .with_prefix::<Lock>("lock/")
-            .map(|(target, l)| json!({ "target": target, "by": l.by, "at": l.at }))
-            .collect();
-        let vote = self.get::<Vote>("vote").map(|v| {
-            let mut out = json!(v);
-            if facilitator {
-                let cast: BTreeMap<String, u32> = self
-                    .ballots(&v.id)
-                    .into_iter()
-                    .map(|(user, b)| (user, b.values().sum()))
-                    .filter(|(_, n)| *n > 0)
-                    .collect();
-                out["voters"] = json!(cast.len());
-                out["votesCast"] = json!(cast);
-            }
-            out
-        });
-        let round = self.get::<Round>("round").map(|r| {
-            let mut out = json!(r);
-            if facilitator {
-                let prefix = format!("private/{}/", r.id);
-                let counts: BTreeMap<&str, usize> = self
-                    .with_prefix::<Vec<PrivateCard>>(&prefix)
-                    .map(|(user, cards)| (user, cards.len()))
-                    .filter(|(_, n)| *n > 0)
-                    .collect();
-                out["counts"] = json!(counts);
-            }
-            out
-        });
-        json!({
-            "session": self.get::<Session>("session"),
-            "timer": timer,
-            "follow": self.get::<Follow>("follow"),
-            "locks": locks,
-            "vote": vote,
-            "round": round,
-        })
-    }
-
-    /// What only `actor` sees: its own votes and private cards.
-    pub fn personal_view(&self, actor: &Actor) -> Value {
-        let (votes, left) = match self.ballot(&actor.user) {
-            Ok((vote, ballot)) => {
-                let placed: u32 = ballot.values().sum();
-                (json!(ballot), json!(vote.per_person.saturating_sub(placed)))
-            }
-            Err(_) => (json!({}), json!(0)),
-        };
-        let cards = self
-            .private(&actor.user)
-            .map(|(_, cards)| json!(cards))
-            .unwrap_or_else(|_| json!([]));
-        json!({
-            "user": actor.user,
-            "role": actor.role,
-            "votes": votes,
-            "votesLeft": left,
-            "cards": cards,
-        })
-    }
-}
-
-/// The state message for one connection: the shared part (encoded once per role for everyone)
-/// and its own part.
-pub fn state_message(shared: &str, personal: &Value, now: i64) -> String {
-    format!(r#"{{"type":"state","now":{now},"workshop":{shared},"you":{personal}}}"#)
-}
-
-/// A refused command's answer, for its sender only.
-pub fn error_message(op: &str, refused: &Refused) -> String {
-    json!({ "type": "error", "op": op, "code": refused.code, "message": refused.message })
-        .to_string()
 }
 
 #[cfg(test)]
