@@ -527,7 +527,7 @@ async fn a_workshop_runs_the_same_for_participants_on_another_node() {
     // A vote cast on node 1 counts on node 0, and the reveal reaches node 1's stock client.
     ben.send_workshop(&w::vote_cast(&card)).unwrap();
     fay.wait_for_workshop(WAIT, "the vote from the other node", |s| {
-        s["workshop"]["vote"]["votesCast"]["ben"] == 1
+        s["workshop"]["vote"]["votesCast"]["ben name"] == 1
     })
     .await
     .unwrap();

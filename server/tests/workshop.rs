@@ -100,7 +100,7 @@ async fn votes_and_private_cards_reach_nobody_before_they_are_revealed() {
         .unwrap();
     assert_eq!(ana.workshop_errors()[0]["code"], "card_limit");
     let counts = state(&fay, "the facilitator's counts", |s| {
-        s["workshop"]["vote"]["votesCast"] == json!({"ana": 2, "ben": 1})
+        s["workshop"]["vote"]["votesCast"] == json!({"ana name": 2, "ben name": 1})
     })
     .await;
     assert_eq!(counts["workshop"]["vote"]["voters"], 2);
@@ -127,7 +127,7 @@ async fn votes_and_private_cards_reach_nobody_before_they_are_revealed() {
     })
     .await;
     state(&fay, "the count of private cards", |s| {
-        s["workshop"]["round"]["counts"] == json!({"ana": 1, "ben": 1})
+        s["workshop"]["round"]["counts"] == json!({"ana name": 1, "ben name": 1})
     })
     .await;
     state(&ben, "ben's private card", |s| {
@@ -160,7 +160,7 @@ async fn votes_and_private_cards_reach_nobody_before_they_are_revealed() {
         .unwrap();
     let (t, voters) = totals(&stock).unwrap();
     assert_eq!(t, json!({ cards[0].clone(): 2, cards[1].clone(): 1 }));
-    assert_eq!(voters, json!({"ana": 2, "ben": 1}));
+    assert_eq!(voters, json!({"ana name": 2, "ben name": 1}));
     let after = state(&ana, "the vote to close", |s| {
         s["workshop"]["vote"].is_null()
     })
@@ -332,8 +332,20 @@ async fn attendance_lists_who_was_there_as_json_and_csv() {
     board(&fay);
     fay.send_workshop(&w::session_start("Kick-off")).unwrap();
     state(&fay, "the session", |s| !s["workshop"]["session"].is_null()).await;
+    let cards = fay.map().map.cards;
     let ana = join(&server, map, "ana", Role::Editor, false).await;
     let ben = join(&server, map, "ben", Role::Commenter, false).await;
+    // Ana votes twice; the revealed vote counts for her attendance.
+    fay.send_workshop(&w::vote_open("", &[&cards[0].id], 2, 2))
+        .unwrap();
+    state(&ana, "the vote", |s| !s["workshop"]["vote"].is_null()).await;
+    ana.send_workshop(&w::vote_cast(&cards[0].id)).unwrap();
+    ana.send_workshop(&w::vote_cast(&cards[0].id)).unwrap();
+    state(&ana, "ana's votes", |s| s["you"]["votesLeft"] == 0).await;
+    fay.send_workshop(&w::vote_reveal()).unwrap();
+    ana.wait_for(WAIT, "the totals", |c| totals(c).is_some())
+        .await
+        .unwrap();
     ben.disconnect().await;
     drop(ben);
     let url = server.http(&format!("/api/v1/maps/{map}/attendance"));
@@ -366,6 +378,8 @@ async fn attendance_lists_who_was_there_as_json_and_csv() {
     };
     assert!(by_user("ben name").get("lastLeft").is_some());
     assert!(by_user("ana name").get("lastLeft").is_none());
+    assert_eq!(by_user("ana name")["votesCast"], 2);
+    assert_eq!(by_user("ben name")["votesCast"], 0);
     assert_eq!(body["session"]["title"], "Kick-off");
 
     let r = http_with(

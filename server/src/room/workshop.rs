@@ -36,8 +36,11 @@ impl Room {
             .clone()
             .or_else(|| sub.user.clone())
             .unwrap_or_else(|| format!("guest-{conn}"));
+        // As the activity record names them, so attendance matches votes to people.
+        let name = sub.user.clone().unwrap_or_else(|| user.clone());
         Some(Actor {
             user,
+            name,
             role: sub.role,
         })
     }

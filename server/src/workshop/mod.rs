@@ -32,7 +32,10 @@ const MAX_PRIVATE: usize = 200;
 /// Who sends a command or reads a view.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
+    /// Whose votes and private cards these are: unique (the token's user id).
     pub user: String,
+    /// What others are shown (the token's display name, or the presence name).
+    pub name: String,
     pub role: Role,
 }
 
@@ -109,7 +112,7 @@ pub struct VoteResult {
     pub revealed_at: i64,
     /// Votes per card, every card of the vote included.
     pub totals: BTreeMap<String, u32>,
-    /// Votes each person placed.
+    /// Votes each person placed, by name.
     pub voters: BTreeMap<String, u32>,
 }
 
@@ -196,6 +199,12 @@ impl Workshop {
         entry
     }
 
+    /// What others are shown for `user`.
+    fn name_of(&self, user: &str) -> String {
+        self.get(&format!("name/{user}"))
+            .unwrap_or_else(|| user.to_owned())
+    }
+
     /// The session going on, or the last one (with `ended_at`), for attendance.
     pub fn session(&self) -> Option<Session> {
         self.get("session").or_else(|| self.get("lastSession"))
@@ -229,8 +238,14 @@ impl Workshop {
             ));
         }
         cmd.check()?;
-        let who = actor.user.clone();
+        let who = actor.name.clone();
         let mut out = Outcome::default();
+        // Others are shown names, on every node: the first command of a person records theirs.
+        if self.name_of(&actor.user) != actor.name {
+            let name = json!(actor.name);
+            out.entries
+                .push(self.set(now, format!("name/{}", actor.user), Some(name)));
+        }
         match cmd {
             Command::SessionStart { title } => {
                 let session = Session {
@@ -346,7 +361,7 @@ impl Workshop {
                     .push(self.set(now, "vote".into(), Some(json!(vote))));
             }
             Command::VoteCast { card } => {
-                let (vote, mut ballot) = self.ballot(&who)?;
+                let (vote, mut ballot) = self.ballot(&actor.user)?;
                 if !vote.cards.contains(&card) {
                     return Err(Refused::new(
                         "not_in_vote",
@@ -371,10 +386,11 @@ impl Workshop {
                     ));
                 }
                 *on_card += 1;
-                out.entries.push(self.set_ballot(now, &vote, &who, &ballot));
+                out.entries
+                    .push(self.set_ballot(now, &vote, &actor.user, &ballot));
             }
             Command::VoteRetract { card } => {
-                let (vote, mut ballot) = self.ballot(&who)?;
+                let (vote, mut ballot) = self.ballot(&actor.user)?;
                 match ballot.get_mut(&card) {
                     Some(n) if *n > 0 => *n -= 1,
                     _ => {
@@ -385,7 +401,8 @@ impl Workshop {
                     }
                 }
                 ballot.retain(|_, n| *n > 0);
-                out.entries.push(self.set_ballot(now, &vote, &who, &ballot));
+                out.entries
+                    .push(self.set_ballot(now, &vote, &actor.user, &ballot));
             }
             Command::VoteReveal {} => {
                 let Some(vote) = self.get::<Vote>("vote") else {
@@ -403,7 +420,7 @@ impl Workshop {
                         }
                     }
                     if placed > 0 {
-                        voters.insert(user, placed);
+                        *voters.entry(self.name_of(&user)).or_insert(0) += placed;
                     }
                 }
                 out.entries.extend(self.close_vote(now));
@@ -449,7 +466,7 @@ impl Workshop {
                 }
             }
             Command::RoundAdd { lane, step, text } => {
-                let (round, mut cards) = self.private(&who)?;
+                let (round, mut cards) = self.private(&actor.user)?;
                 if !lane_step(&lane, &step) {
                     return Err(Refused::new(
                         "no_workshop",
@@ -470,10 +487,10 @@ impl Workshop {
                     text,
                 });
                 out.entries
-                    .push(self.set_private(now, &round, &who, &cards));
+                    .push(self.set_private(now, &round, &actor.user, &cards));
             }
             Command::RoundEdit { id, text } => {
-                let (round, mut cards) = self.private(&who)?;
+                let (round, mut cards) = self.private(&actor.user)?;
                 let Some(card) = cards.iter_mut().find(|c| c.id == id) else {
                     return Err(Refused::new(
                         "not_yours",
@@ -482,10 +499,10 @@ impl Workshop {
                 };
                 card.text = text;
                 out.entries
-                    .push(self.set_private(now, &round, &who, &cards));
+                    .push(self.set_private(now, &round, &actor.user, &cards));
             }
             Command::RoundRemove { id } => {
-                let (round, mut cards) = self.private(&who)?;
+                let (round, mut cards) = self.private(&actor.user)?;
                 let before = cards.len();
                 cards.retain(|c| c.id != id);
                 if cards.len() == before {
@@ -495,7 +512,7 @@ impl Workshop {
                     ));
                 }
                 out.entries
-                    .push(self.set_private(now, &round, &who, &cards));
+                    .push(self.set_private(now, &round, &actor.user, &cards));
             }
             Command::RoundReveal {} => {
                 let Some(round) = self.get::<Round>("round") else {

@@ -5,6 +5,7 @@ use super::*;
 fn actor(user: &str, role: Role) -> Actor {
     Actor {
         user: user.into(),
+        name: user.into(),
         role,
     }
 }

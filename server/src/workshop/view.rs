@@ -26,12 +26,13 @@ impl Workshop {
         let vote = self.get::<Vote>("vote").map(|v| {
             let mut out = json!(v);
             if facilitator {
-                let cast: BTreeMap<String, u32> = self
-                    .ballots(&v.id)
-                    .into_iter()
-                    .map(|(user, b)| (user, b.values().sum()))
-                    .filter(|(_, n)| *n > 0)
-                    .collect();
+                let mut cast: BTreeMap<String, u32> = BTreeMap::new();
+                for (user, ballot) in self.ballots(&v.id) {
+                    let n: u32 = ballot.values().sum();
+                    if n > 0 {
+                        *cast.entry(self.name_of(&user)).or_insert(0) += n;
+                    }
+                }
                 out["voters"] = json!(cast.len());
                 out["votesCast"] = json!(cast);
             }
@@ -41,11 +42,12 @@ impl Workshop {
             let mut out = json!(r);
             if facilitator {
                 let prefix = format!("private/{}/", r.id);
-                let counts: BTreeMap<&str, usize> = self
-                    .with_prefix::<Vec<PrivateCard>>(&prefix)
-                    .map(|(user, cards)| (user, cards.len()))
-                    .filter(|(_, n)| *n > 0)
-                    .collect();
+                let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+                for (user, cards) in self.with_prefix::<Vec<PrivateCard>>(&prefix) {
+                    if !cards.is_empty() {
+                        *counts.entry(self.name_of(user)).or_insert(0) += cards.len();
+                    }
+                }
                 out["counts"] = json!(counts);
             }
             out
@@ -75,6 +77,7 @@ impl Workshop {
             .unwrap_or_else(|_| json!([]));
         json!({
             "user": actor.user,
+            "name": actor.name,
             "role": actor.role,
             "votes": votes,
             "votesLeft": left,
