@@ -102,8 +102,8 @@ class Editor {
     this.titleInput = h('input', { class: 'title-input', attrs: { 'aria-label': 'Map title' }, dataset: { testid: 'map-title' }, readOnly: this.readOnly });
     this.titleInput.addEventListener('input', () => M.setTitle(this.doc, this.titleInput.value));
     this.statusEl = h('span', { class: 'status', dataset: { testid: 'connection' }, attrs: { role: 'status' } });
-    this.undoBtn = h('button', { class: 'ghost', text: '↶ Undo', title: 'Undo your last edit (Ctrl+Z)', dataset: { testid: 'undo' }, onclick: () => this.session.undo.undo() });
-    this.redoBtn = h('button', { class: 'ghost', text: '↷ Redo', title: 'Redo (Ctrl+Shift+Z)', dataset: { testid: 'redo' }, onclick: () => this.session.undo.redo() });
+    this.undoBtn = h('button', { class: 'ghost icon-btn', text: '↶', title: 'Undo your last edit (Ctrl+Z)', attrs: { 'aria-label': 'Undo' }, dataset: { testid: 'undo' }, onclick: () => this.session.undo.undo() });
+    this.redoBtn = h('button', { class: 'ghost icon-btn', text: '↷', title: 'Redo (Ctrl+Shift+Z)', attrs: { 'aria-label': 'Redo' }, dataset: { testid: 'redo' }, onclick: () => this.session.undo.redo() });
     this.panelButtons = new Map(['details', 'personas', 'comments', 'insights', 'versions', 'workshop'].map((p) => [p, h('button', {
       class: 'ghost', text: p[0].toUpperCase() + p.slice(1), dataset: { testid: `panel-${p}` },
       attrs: { 'aria-pressed': 'false', 'aria-controls': 'side-panel' }, onclick: () => this.openPanel(this.panel === p ? null : p),
@@ -337,7 +337,7 @@ class Editor {
     this.presence.setSelection(this.selection);
     this.board.markSelection();
     // Panels that point at things stay open when one is picked; the others give way to its details.
-    if (collection && !['details', 'insights', 'comments', 'versions'].includes(this.panel)) this.openPanel('details');
+    if (collection && !['details', 'insights', 'comments', 'versions', 'workshop'].includes(this.panel)) this.openPanel('details');
     else if (this.panel === 'details') this.renderPanel(true);
     this.comments?.refresh();
     if (reveal && collection) {

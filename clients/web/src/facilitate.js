@@ -20,7 +20,7 @@ export function renderWorkshopPanel(el, ed) {
     if (!force && el.contains(document.activeElement) && document.activeElement.matches('input, select')) return;
     const results = newestVote(ed.doc);
     const w = ws.workshop;
-    const next = JSON.stringify([w, ws.you?.role, results && [results.id, [...results.totals]], ed.selection, ed.map.lanes.map((l) => [l.id, l.name])]);
+    const next = JSON.stringify([w, ws.you, results && [results.id, [...results.totals]], ed.selection, ed.map.lanes.map((l) => [l.id, l.name])]);
     if (!force && next === sig) return;
     sig = next;
     el.replaceChildren(...(ws.facilitator ? facilitatorView(ed) : participantView(ed)), resultsView(ed, results));
@@ -182,6 +182,6 @@ function resultsView(ed, results) {
       return h('li', { dataset: { testid: 'result-row', card: id, votes: String(n) } },
         h('span', { class: 'ws-rank', text: String(rank) }),
         h('button', { class: 'linklike', text: ed.label('cards', id) || 'Empty card', onclick: () => ed.reveal('cards', id) }),
-        h('span', { class: 'vote-total', text: `● ${n}` }));
+        h('span', { class: `vote-total${n ? '' : ' zero'}`, text: `● ${n}` }));
     })));
 }

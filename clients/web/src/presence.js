@@ -5,7 +5,7 @@ import { h } from './dom.js';
 import { initials, pickColour } from './colours.js';
 
 const CURSOR_INTERVAL = 80; // ms between pointer updates: smooth enough, well under the server's rate limit
-const SHOWN = 6; // others shown as avatars; the rest fold into "+N", so the bar never wraps
+const SHOWN = 5; // others shown as avatars; the rest fold into "+N", so the bar never wraps
 const REACTION_MS = 4000;
 const LABEL_IDLE_MS = 2500; // a still pointer's name fades, so it does not sit on a card
 export const REACTIONS = ['👍', '❤️', '🎉', '😂', '🤔', '👏'];
