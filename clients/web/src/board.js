@@ -265,7 +265,7 @@ export class Board {
       if (!this.ed.readOnly) {
         el.draggable = true;
         el.addEventListener('dragstart', (e) => {
-          if (this.editing?.id === card.id) return e.preventDefault();
+          if (this.editing?.id === card.id || this.ed.blocked('cards', card.id)) return e.preventDefault();
           e.dataTransfer.setData(CARD, card.id);
           e.dataTransfer.effectAllowed = 'move';
           el.classList.add('dragging');
@@ -307,7 +307,7 @@ export class Board {
   // ---- inline editing of a card's text ----
 
   startEditing(cardId) {
-    if (this.ed.readOnly) return;
+    if (this.ed.readOnly || this.ed.blocked('cards', cardId, true)) return;
     if (this.editing?.id === cardId) return;
     this.stopEditing();
     const el = this.els.get(`card:${cardId}`);
@@ -416,6 +416,7 @@ export class Board {
     el.addEventListener('click', () => this.ed.select(collection, id));
     el.addEventListener('dblclick', () => this.rename(el, collection, id));
     el.addEventListener('dragstart', (e) => {
+      if (this.ed.blocked(collection, id)) return e.preventDefault();
       e.dataTransfer.setData(type, id);
       e.dataTransfer.effectAllowed = 'move';
     });
@@ -437,7 +438,7 @@ export class Board {
   }
 
   rename(el, collection, id) {
-    if (this.ed.readOnly || el.querySelector('input')) return;
+    if (this.ed.readOnly || el.querySelector('input') || this.ed.blocked(collection, id, true)) return;
     const entity = this.ed.entity(collection, id);
     if (!entity) return;
     const input = h('input', { class: 'head-input', value: entity.name, attrs: { 'aria-label': 'Name' }, dataset: { testid: 'rename' } });

@@ -12,6 +12,10 @@ import { renderInsights } from './insights.js';
 import { renderVersions } from './versions.js';
 import { renderComments } from './comments.js';
 import { exportMenu } from './exportmenu.js';
+import { Follow } from './follow.js';
+import { Strip } from './wsstrip.js';
+import { addPrivateCard, decorateBoard } from './wsboard.js';
+import { renderWorkshopPanel } from './facilitate.js';
 
 const MAP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -62,7 +66,15 @@ class Editor {
     this.afterRenderQueue = [];
     this.board = new Board(this);
     this.presence = new Presence(this);
+    this.workshop = this.session.workshop;
+    this.follow = new Follow(this);
+    this.strip = new Strip(this);
+    this.toast = toast;
     this.buildPage(root);
+    // The workshop's state is not in the document: a new one redraws what shows it.
+    this.workshop.on((kind) => {
+      if (kind === 'state') this.schedule();
+    });
     this.doc.on('update', (update, origin) => {
       // An edit made while offline lives only in this tab until the connection returns.
       if (origin !== this.session.provider && this.session.status !== 'connected') this.unsent = true;
@@ -90,9 +102,9 @@ class Editor {
     this.titleInput = h('input', { class: 'title-input', attrs: { 'aria-label': 'Map title' }, dataset: { testid: 'map-title' }, readOnly: this.readOnly });
     this.titleInput.addEventListener('input', () => M.setTitle(this.doc, this.titleInput.value));
     this.statusEl = h('span', { class: 'status', dataset: { testid: 'connection' }, attrs: { role: 'status' } });
-    this.undoBtn = h('button', { class: 'ghost', text: '↶ Undo', title: 'Undo your last edit (Ctrl+Z)', dataset: { testid: 'undo' }, onclick: () => this.session.undo.undo() });
-    this.redoBtn = h('button', { class: 'ghost', text: '↷ Redo', title: 'Redo (Ctrl+Shift+Z)', dataset: { testid: 'redo' }, onclick: () => this.session.undo.redo() });
-    this.panelButtons = new Map(['details', 'personas', 'comments', 'insights', 'versions'].map((p) => [p, h('button', {
+    this.undoBtn = h('button', { class: 'ghost icon-btn', text: '↶', title: 'Undo your last edit (Ctrl+Z)', attrs: { 'aria-label': 'Undo' }, dataset: { testid: 'undo' }, onclick: () => this.session.undo.undo() });
+    this.redoBtn = h('button', { class: 'ghost icon-btn', text: '↷', title: 'Redo (Ctrl+Shift+Z)', attrs: { 'aria-label': 'Redo' }, dataset: { testid: 'redo' }, onclick: () => this.session.undo.redo() });
+    this.panelButtons = new Map(['details', 'personas', 'comments', 'insights', 'versions', 'workshop'].map((p) => [p, h('button', {
       class: 'ghost', text: p[0].toUpperCase() + p.slice(1), dataset: { testid: `panel-${p}` },
       attrs: { 'aria-pressed': 'false', 'aria-controls': 'side-panel' }, onclick: () => this.openPanel(this.panel === p ? null : p),
     })]));
@@ -103,6 +115,7 @@ class Editor {
       this.statusEl,
       h('span', { class: 'spacer' }),
       me,
+      this.strip.controls(),
       this.readOnly ? h('span', { class: 'pill warn', text: `View only · ${role}`, dataset: { testid: 'read-only' } }) : [this.undoBtn, this.redoBtn],
       h('span', { class: 'bar-sep' }),
       [...this.panelButtons.values()],
@@ -114,7 +127,10 @@ class Editor {
       h('div', { class: 'panel-head' }, this.panelTitle, h('button', { class: 'ghost small', text: '✕', attrs: { 'aria-label': 'Close panel' }, onclick: () => this.openPanel(null) })),
       this.panelBody);
     this.loading = h('div', { class: 'loading', text: 'Loading the map…', dataset: { testid: 'loading' } });
-    root.replaceChildren(h('div', { class: 'editor' }, bar, this.banner, h('div', { class: 'workspace' }, this.board.el, this.loading, this.side)));
+    // Chips for people pointing out of sight sit over the board's edges, outside its scrolling.
+    this.edgeLayer = h('div', { class: 'edge-chips', attrs: { 'aria-hidden': 'true' } });
+    const boardWrap = h('div', { class: 'board-wrap' }, this.board.el, this.edgeLayer);
+    root.replaceChildren(h('div', { class: 'editor' }, bar, this.strip.el, this.banner, h('div', { class: 'workspace' }, boardWrap, this.loading, this.side)));
     this.openPanel('details');
   }
 
@@ -132,16 +148,24 @@ class Editor {
     }
   }
 
-  openPanel(name) {
+  openPanel(name, { fromFollow = false } = {}) {
     this.panelCleanup?.();
     this.panelCleanup = null;
+    this.workshopPanel = null;
+    // Choosing a panel oneself is acting on one's own: it ends following the leader.
+    if (!fromFollow && this.follow && name !== this.panel) this.follow.breakAway();
     this.panel = name;
+    this.follow?.publish();
     for (const [p, b] of this.panelButtons) b.setAttribute('aria-pressed', String(p === name));
     this.side.hidden = !name;
     if (!name) return;
-    this.panelTitle.textContent = { details: 'Details', personas: 'Personas', comments: 'Comments', insights: 'Insights', versions: 'Versions' }[name];
+    this.panelTitle.textContent = { details: 'Details', personas: 'Personas', comments: 'Comments', insights: 'Insights', versions: 'Versions', workshop: 'Workshop' }[name];
     this.panelBody.replaceChildren();
-    if (name === 'insights') {
+    if (name === 'workshop') {
+      const body = h('div', { dataset: { testid: 'workshop-panel' } });
+      this.panelBody.append(body);
+      this.workshopPanel = renderWorkshopPanel(body, this);
+    } else if (name === 'insights') {
       const body = h('div', {});
       this.panelBody.append(body);
       renderInsights(body, { mapId: this.mapId, onSelect: (c, id) => this.reveal(c, id) });
@@ -180,8 +204,13 @@ class Editor {
     if (!force && sig === this.panelSig) return;
     this.panelSig = sig;
     this.panelCleanup?.();
-    if (this.panel === 'details') this.panelCleanup = renderDetails(this.panelBody, this);
-    else {
+    if (this.panel === 'details') {
+      // Locked content shows its details as a viewer would: the server would undo any change.
+      const sel = this.selection;
+      const lock = sel && this.blocked(sel.collection, sel.id);
+      this.panelCleanup = renderDetails(this.panelBody, lock ? Object.create(this, { readOnly: { value: true } }) : this);
+      this.lockDetails(sel);
+    } else {
       renderPersonas(this.panelBody, this);
       this.panelCleanup = null;
     }
@@ -195,7 +224,46 @@ class Editor {
     const entity = sel && this.entity(sel.collection, sel.id);
     const { ytext, ...fields } = entity ?? {};
     const links = sel ? m.links.filter((l) => l.from === sel.id || l.to === sel.id).map((l) => [l.id, l.kind, m.cards.get(l.from === sel.id ? l.to : l.from)?.text]) : [];
-    return JSON.stringify([this.panel, this.readOnly, sel, fields, links, m.cards.size, names(m.lanes), names(m.steps), names(m.stages), names(m.personas)]);
+    const lockSig = sel && [this.workshop.facilitator, this.workshop.workshop.locks];
+    return JSON.stringify([this.panel, this.readOnly, sel, fields, links, m.cards.size, names(m.lanes), names(m.steps), names(m.stages), names(m.personas), lockSig]);
+  }
+
+  /** The lock of the selected card or lane in its details: a sign, and for facilitators a switch. */
+  lockDetails(sel) {
+    if (!sel || (sel.collection !== 'cards' && sel.collection !== 'lanes')) return;
+    const ws = this.workshop;
+    const target = `${sel.collection}/${sel.id}`;
+    const own = ws.lock(target);
+    const laneId = sel.collection === 'cards' ? this.map.cards.get(sel.id)?.laneId : null;
+    const lock = own ?? (laneId && ws.lock(`lanes/${laneId}`)) ?? (sel.collection === 'lanes' ? ws.lock('structure') : null);
+    const what = sel.collection === 'cards' ? 'card' : 'lane';
+    const parts = [];
+    if (lock) parts.push(h('p', { class: 'lock-note', dataset: { testid: 'details-locked' }, text: `🔒 Locked by ${lock.by}${own ? '' : lock.target === 'structure' ? ' (the structure)' : ' (its lane)'}${ws.facilitator ? '' : ': only a facilitator can change it.'}` }));
+    if (ws.facilitator) {
+      parts.push(h('button', {
+        class: 'small', text: own ? `Unlock this ${what}` : `Lock this ${what}`, dataset: { testid: 'details-lock' },
+        onclick: () => ws.send(own ? 'unlock' : 'lock', { target }),
+      }));
+    }
+    if (parts.length) this.panelBody.append(h('div', { class: 'details-lock' }, ...parts));
+  }
+
+  /**
+   * The lock that keeps this page from changing an entity (null when it may); with `say`, tells
+   * the person why nothing happened.
+   */
+  blocked(collection, id, say = false) {
+    const laneId = collection === 'cards' ? this.map.cards.get(id)?.laneId : null;
+    const lock = this.workshop.blocking(collection, id, laneId);
+    if (lock && say) toast(`Locked by ${lock.by}: only a facilitator can change it.`, 'error');
+    return lock;
+  }
+
+  /** Whether a new card may go into a lane (its lane may be locked). */
+  laneOpen(laneId) {
+    const lock = this.workshop.blocking('cards', null, laneId);
+    if (lock) toast(`Locked by ${lock.by}: only a facilitator can add cards here.`, 'error');
+    return !lock;
   }
 
   renderStatus() {
@@ -241,8 +309,10 @@ class Editor {
     document.title = `${title} · Waymark`;
     if (document.activeElement !== this.titleInput) this.titleInput.value = this.map.meta.title;
     this.board.render();
+    decorateBoard(this);
     this.presence.refresh();
     this.renderPanel();
+    this.workshopPanel?.();
     this.comments?.refresh();
     this.renderUndo();
     this.lastRender = performance.now() - started;
@@ -267,7 +337,7 @@ class Editor {
     this.presence.setSelection(this.selection);
     this.board.markSelection();
     // Panels that point at things stay open when one is picked; the others give way to its details.
-    if (collection && !['details', 'insights', 'comments', 'versions'].includes(this.panel)) this.openPanel('details');
+    if (collection && !['details', 'insights', 'comments', 'versions', 'workshop'].includes(this.panel)) this.openPanel('details');
     else if (this.panel === 'details') this.renderPanel(true);
     this.comments?.refresh();
     if (reveal && collection) {
@@ -315,6 +385,9 @@ class Editor {
   // ---- edits ----
 
   addCard(laneId, stepId) {
+    if (!this.laneOpen(laneId)) return null;
+    // In a private round a participant's cards go to the server, which keeps them private.
+    if (this.workshop.workshop.round && !this.workshop.facilitator) return addPrivateCard(this, laneId, stepId);
     const cell = this.map.cells.get(`${laneId}|${stepId}`) ?? [];
     const id = M.addCard(this.doc, laneId, stepId, cell.length, cell);
     this.render();
@@ -323,13 +396,14 @@ class Editor {
   }
 
   moveCard(id, laneId, stepId, index) {
+    if (this.blocked('cards', id, true) || (laneId !== this.map.cards.get(id)?.laneId && !this.laneOpen(laneId))) return;
     const cell = (this.map.cells.get(`${laneId}|${stepId}`) ?? []).filter((c) => c.id !== id);
     M.moveCard(this.doc, id, laneId, stepId, Math.min(index, cell.length), cell);
   }
 
   async deleteCard(id, refocus = false) {
     const card = this.map.cards.get(id);
-    if (!card) return;
+    if (!card || this.blocked('cards', id, true)) return;
     // Focus the neighbour, so keyboard users keep their place.
     const cell = this.map.cells.get(`${card.laneId}|${card.stepId}`) ?? [];
     const i = cell.findIndex((c) => c.id === id);
@@ -345,7 +419,7 @@ class Editor {
     if (collection === 'cards') return this.deleteCard(id, true);
     const m = this.map;
     const entity = this.entity(collection, id);
-    if (!entity) return;
+    if (!entity || this.blocked(collection, id, true)) return;
     let cards = 0;
     if (collection === 'steps') cards = [...m.cards.values()].filter((c) => c.stepId === id).length;
     if (collection === 'lanes') cards = [...m.cards.values()].filter((c) => c.laneId === id).length;
@@ -363,6 +437,7 @@ class Editor {
   }
 
   addStage() {
+    if (this.blocked('stages', null, true)) return;
     const id = M.addStage(this.doc, this.map.stages.length, this.map.stages, 'New stage');
     this.afterRender(() => {
       const el = this.board.els.get(`stage:${id}`);
@@ -371,6 +446,7 @@ class Editor {
   }
 
   addStep(stageId, afterStepId = null) {
+    if (this.blocked('steps', null, true)) return;
     const steps = this.map.steps.filter((s) => s.stageId === stageId);
     const index = afterStepId ? steps.findIndex((s) => s.id === afterStepId) + 1 : steps.length;
     const id = M.addStep(this.doc, stageId, index, steps, 'New step');
@@ -381,6 +457,7 @@ class Editor {
   }
 
   async addLane() {
+    if (this.blocked('lanes', null, true)) return;
     const kind = h('select', { attrs: { 'aria-label': 'Kind of lane' }, dataset: { testid: 'lane-kind' } },
       ...M.LANE_KINDS.map(([k, name]) => h('option', { value: k, text: name })));
     const name = h('input', { attrs: { 'aria-label': 'Lane name' }, placeholder: 'Name (optional)', dataset: { testid: 'lane-name' } });
@@ -404,7 +481,7 @@ class Editor {
 
   /** Moves a step before/after another step, or to the end of a stage. */
   moveStep(id, stageId, targetId, after = false) {
-    if (id === targetId) return;
+    if (id === targetId || this.blocked('steps', id, true)) return;
     let stage = stageId;
     let list;
     let index;
@@ -430,7 +507,7 @@ class Editor {
   }
 
   moveIn(collection, sorted, id, targetId, after) {
-    if (id === targetId) return;
+    if (id === targetId || this.blocked(collection, id, true)) return;
     const list = sorted.filter((e) => e.id !== id);
     const index = list.findIndex((e) => e.id === targetId) + (after ? 1 : 0);
     M.update(this.doc, collection, id, { rank: M.rankAt(list, index) });
@@ -438,6 +515,7 @@ class Editor {
 
   /** One place earlier or later: the keyboard's way of dragging a header. */
   nudge(collection, id, forward) {
+    if (this.blocked(collection, id, true)) return;
     if (collection === 'steps') {
       const step = this.map.steps.find((s) => s.id === id);
       const siblings = this.map.steps.filter((s) => s.stageId === step.stageId);

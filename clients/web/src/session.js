@@ -3,9 +3,9 @@ import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
 import { COLLECTIONS, LOCAL } from './model.js';
 import { claims, token } from './api.js';
+import { COLOURS } from './colours.js';
+import { Workshop } from './workshop.js';
 
-// Dark enough for white names on them (WCAG AA, 4.5:1 and more), and far enough apart to tell.
-const COLOURS = ['#1f5fa8', '#b3261e', '#1d6b3a', '#6b2fa3', '#a3246e', '#7a4a12', '#b54708', '#0e6a78', '#5b6b00', '#3b3f99'];
 const NAME_KEY = 'waymark.name';
 
 /** The name shown to others: the token's, else one the user chose, else a guest name. */
@@ -49,12 +49,14 @@ export class Session {
     this.doc = new Y.Doc();
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
     this.provider = new WebsocketProvider(`${scheme}://${location.host}/maps`, mapId, this.doc, {
-      params: token ? { token } : {},
+      // `ext=workshop` (PROTOCOL.md §9.2): the server then sends the workshop's state to this page.
+      params: token ? { token, ext: 'workshop' } : { ext: 'workshop' },
       // The server sends its own step 1 and answers ours; one resync a minute catches anything lost.
       resyncInterval: 60_000,
       maxBackoffTime: 2500,
       shouldReconnect: (event) => !(event.code in FINAL_CLOSES),
     });
+    this.workshop = new Workshop(this.provider);
     this.awareness = this.provider.awareness;
     this.awareness.setLocalStateField('user', {
       name: myName(),
