@@ -203,8 +203,31 @@ fn insights_show_what_to_fix_first() {
     // Steps whose cards are all hypotheses.
     assert!(i.unevidenced_steps.iter().any(|s| s.name == "Sees an ad"));
     assert!(!i.unevidenced_steps.iter().any(|s| s.name == "Pays"));
-    // Touchpoints: no card refers to one, so none is evidenced.
-    assert_eq!(i.unevidenced_touchpoints.len(), map.touchpoints.len());
+    // Touchpoints: no card refers to a typed one, so none is evidenced; the touchpoint lane's
+    // cards are hypotheses too, and are listed as the cards they are.
+    let lane_cards = map
+        .cards
+        .iter()
+        .filter(|c| {
+            map.lanes
+                .iter()
+                .any(|l| l.id == c.lane_id && l.kind == "touchpoints")
+        })
+        .count();
+    assert!(lane_cards > 0);
+    assert_eq!(
+        i.unevidenced_touchpoints.len(),
+        map.touchpoints.len() + lane_cards
+    );
+    assert_eq!(
+        i.checked.touchpoints as usize,
+        map.touchpoints.len() + lane_cards
+    );
+    assert!(
+        i.unevidenced_touchpoints
+            .iter()
+            .all(|t| t.collection == "touchpoints" || t.collection == "cards")
+    );
     // Coverage: a row per channel, a column per stage; the checkout touchpoint is on mobile web.
     let c = &i.channel_coverage;
     assert_eq!(
@@ -256,4 +279,85 @@ fn insights_show_what_to_fix_first() {
         "Ad promises free shipping"
     );
     assert!(!i.unevidenced_steps.iter().any(|s| s.name == "Sees an ad"));
+}
+
+/// A map that contradicts each check in turn: what the board shows is what the insights count.
+#[test]
+fn insights_count_what_the_board_shows() {
+    let doc = Doc::new();
+    // An empty map: every check says what it looked at, which is nothing.
+    let empty = insights::insights(&read(&doc.transact()).map);
+    assert_eq!(empty.checked, insights::Checked::default());
+    let (touch, metric_card, pain, action) = {
+        let mut txn = doc.transact_mut();
+        let mut ed = Editor::new(&mut txn);
+        let stage = ed.add_stage("Buy", At::Last).unwrap();
+        let step = ed.add_step(&stage, "Pay", At::Last).unwrap();
+        let tl = ed.add_lane("touchpoints", "Touchpoints", At::Last).unwrap();
+        let ml = ed.add_lane("metrics", "Metrics", At::Last).unwrap();
+        let pl = ed.add_lane("pain-points", "Pains", At::Last).unwrap();
+        let al = ed.add_lane("actions", "Actions", At::Last).unwrap();
+        let touch = ed.add_card(&tl, &step, "Payment page", At::Last).unwrap();
+        let metric_card = ed
+            .add_card(&ml, &step, "Conversion 71% (target 95%)", At::Last)
+            .unwrap();
+        let pain = ed.add_card(&pl, &step, "Card declined", At::Last).unwrap();
+        let action = ed
+            .add_card(&al, &step, "Retry with 3-D Secure", At::Last)
+            .unwrap();
+        let metric = ed
+            .add_metric("Conversion", "conversion", Some(95.0), "higher-is-better")
+            .unwrap();
+        ed.record_measurement(&metric, "2026-11-01", 71.0).unwrap();
+        (touch, metric_card, pain, action)
+    };
+    let i = insights::insights(&read(&doc.transact()).map);
+    // A touchpoint written as a lane card, a hypothesis: it has no evidence.
+    assert_eq!(i.checked.touchpoints, 1);
+    assert_eq!(i.unevidenced_touchpoints.len(), 1);
+    assert_eq!(
+        (
+            i.unevidenced_touchpoints[0].collection.as_str(),
+            i.unevidenced_touchpoints[0].id.as_str()
+        ),
+        ("cards", touch.as_str())
+    );
+    // 71 against a target of 95 misses it; the metric card's figures cannot be checked, and say so.
+    assert_eq!(i.metrics_off_target.len(), 1);
+    assert_eq!(
+        (
+            i.metrics_off_target[0].value,
+            i.metrics_off_target[0].target
+        ),
+        (71.0, 95.0)
+    );
+    assert_eq!(i.checked.measured_metrics, 1);
+    assert_eq!(i.untracked_metric_cards.len(), 1);
+    assert_eq!(i.untracked_metric_cards[0].id, metric_card);
+    // A pain point with nothing linked is unaddressed; an action linked to it addresses it.
+    assert_eq!(i.checked.pain_points, 1);
+    assert_eq!(i.unaddressed_pain_points[0].id, pain);
+    {
+        let mut txn = doc.transact_mut();
+        let mut ed = Editor::new(&mut txn);
+        ed.link(&action, &pain, "addresses").unwrap();
+        ed.set_field(
+            Collection::Cards,
+            &touch,
+            "evidence",
+            Some(Any::from("observed")),
+        )
+        .unwrap();
+    }
+    let i = insights::insights(&read(&doc.transact()).map);
+    assert!(
+        i.unaddressed_pain_points.is_empty(),
+        "{:?}",
+        i.unaddressed_pain_points
+    );
+    assert!(
+        i.unevidenced_touchpoints.is_empty(),
+        "{:?}",
+        i.unevidenced_touchpoints
+    );
 }

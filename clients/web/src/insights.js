@@ -94,9 +94,11 @@ export function renderInsights(el, ctx) {
     return h('p', { class: `insights-none${ok ? ' insights-none-ok' : ''}`, text });
   }
 
+  // Findings name the root their entity lives in (a touchpoint may be a typed touchpoint or a card
+  // of a touchpoints lane); `collection` is the fallback for older servers.
   function entity(collection, item, label = item.name) {
     return h('button', {
-      type: 'button', class: 'insights-link', onclick: select(collection, item.id),
+      type: 'button', class: 'insights-link', onclick: select(item.collection || collection, item.id),
       title: `Show on the map`,
     }, label || '(unnamed)');
   }
@@ -122,8 +124,12 @@ export function renderInsights(el, ctx) {
       low.steps?.length ? h('div', { class: 'insights-where' }, 'at ', low.steps.map((s, i) => [i ? ', ' : '', entity('steps', s)])) : null)));
   }
 
-  function metricsOff(list) {
-    if (!list.length) return none('Every measured metric meets its target.');
+  function metricsOff(list, checked) {
+    if (!list.length) {
+      if (!checked?.measuredMetrics) return none('No metric with a target has been measured yet.', false);
+      const n = checked.measuredMetrics;
+      return none(`${n === 1 ? 'The one measured metric meets' : `All ${n} measured metrics meet`} their target.`);
+    }
     return h('ul', { class: 'insights-list' }, list.map((m) => {
       const higher = m.direction !== 'lower-is-better';
       return h('li', { class: 'insights-item' },
@@ -158,28 +164,36 @@ export function renderInsights(el, ctx) {
 
   function paint(data) {
     const list = (k) => data[k] ?? [];
-    body.replaceChildren(
+    const checked = data.checked ?? {};
+    // "Every X is fine" only when there were X to look at.
+    const allGood = (count, noun, good) => (count === 0 ? none(`No ${noun} on this map yet.`, false) : none(good));
+    body.replaceChildren(...[
       section('pains', 'Pain points, worst first', list('painPoints').length, painPoints(list('painPoints')), 'danger'),
       section('lows', 'Emotional lows', list('emotionLows').length, emotionLows(list('emotionLows'))),
       section('unaddressed', 'Pain points nobody addresses', list('unaddressedPainPoints').length,
         list('unaddressedPainPoints').length
           ? chips('cards', list('unaddressedPainPoints'))
-          : none('Every pain point has an opportunity or action linked to it.'), 'warn'),
+          : allGood(checked.painPoints, 'pain points', 'Every pain point has an opportunity or action linked to it.'), 'warn'),
       section('steps', 'Steps without evidence', list('unevidencedSteps').length,
         list('unevidencedSteps').length
           ? [h('p', { class: 'insights-hint muted', text: 'No card at these steps has evidence beyond a hypothesis.' }), chips('steps', list('unevidencedSteps'))]
-          : none('Every step has evidence beyond a hypothesis.'), 'warn'),
+          : allGood(checked.steps, 'steps', 'Every step has evidence beyond a hypothesis.'), 'warn'),
       section('touchpoints', 'Touchpoints without evidence', list('unevidencedTouchpoints').length,
         list('unevidencedTouchpoints').length
           ? chips('touchpoints', list('unevidencedTouchpoints'))
-          : none('Every touchpoint has evidence beyond a hypothesis.'), 'warn'),
-      section('metrics', 'Metrics off target', list('metricsOffTarget').length, metricsOff(list('metricsOffTarget')), 'danger'),
+          : allGood(checked.touchpoints, 'touchpoints', 'Every touchpoint has evidence beyond a hypothesis.'), 'warn'),
+      section('metrics', 'Metrics off target', list('metricsOffTarget').length, metricsOff(list('metricsOffTarget'), data.checked), 'danger'),
       section('nodata', 'Metrics without measurements', list('metricsWithoutData').length,
         list('metricsWithoutData').length
           ? chips('metrics', list('metricsWithoutData'))
-          : none('Every metric with a target has been measured.'), 'warn'),
+          : allGood(checked.metricsWithTarget, 'metrics with a target', 'Every metric with a target has been measured.'), 'warn'),
+      list('untrackedMetricCards').length
+        ? section('untracked', 'Figures no check can hold to a target', list('untrackedMetricCards').length,
+          [h('p', { class: 'insights-hint muted', text: 'These metric cards state their figures as text. Make them metrics (with a target and measurements) to have them checked.' }),
+            chips('cards', list('untrackedMetricCards'))], 'warn')
+        : null,
       section('coverage', 'Channel coverage', null, coverage(data.channelCoverage)),
-    );
+    ].filter(Boolean));
   }
 
   let pending = null;

@@ -15,20 +15,43 @@ pub struct Insights {
     pub pain_points: Vec<RankedPain>,
     /// Steps where no card has evidence above a hypothesis.
     pub unevidenced_steps: Vec<Named>,
-    /// Touchpoints that no card with evidence above a hypothesis refers to.
+    /// Touchpoints without evidence above a hypothesis: typed touchpoints no evidenced card
+    /// refers to, and the cards of touchpoint lanes that are themselves hypotheses.
     pub unevidenced_touchpoints: Vec<Named>,
-    /// Pain points that no opportunity or action is linked to.
+    /// Pain points that no opportunity, improvement or action is linked to.
     pub unaddressed_pain_points: Vec<Named>,
     /// Metrics whose latest measurement misses the target.
     pub metrics_off_target: Vec<MetricStatus>,
     /// Metrics with a target but no measurement yet.
     pub metrics_without_data: Vec<Named>,
+    /// Cards of metrics lanes: figures written as text, which no check can hold against a target
+    /// until they are made metrics.
+    pub untracked_metric_cards: Vec<Named>,
     pub channel_coverage: Coverage,
+    /// How much each check looked at, so that "nothing found" is never said of nothing.
+    pub checked: Checked,
 }
 
+/// What the checks covered.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Checked {
+    pub steps: u32,
+    /// Typed touchpoints and touchpoint-lane cards.
+    pub touchpoints: u32,
+    pub pain_points: u32,
+    /// Metrics with a target and at least one measurement.
+    pub measured_metrics: u32,
+    /// Metrics with a target.
+    pub metrics_with_target: u32,
+}
+
+/// An entity a finding is about, with the root it lives in (SCHEMA.md §4: `steps`, `cards`,
+/// `touchpoints`, `metrics`, …) so a client can show it.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Named {
+    pub collection: String,
     pub id: String,
     pub name: String,
 }
@@ -78,6 +101,17 @@ pub struct Coverage {
 }
 
 pub fn insights(map: &JourneyMap) -> Insights {
+    let with_target = map.metrics.iter().filter(|m| m.target.is_some());
+    let checked = Checked {
+        steps: map.steps.len() as u32,
+        touchpoints: (map.touchpoints.len() + in_lanes(map, "touchpoints").count()) as u32,
+        pain_points: pains(map).count() as u32,
+        measured_metrics: with_target
+            .clone()
+            .filter(|m| latest(m, &map.measurements).is_some())
+            .count() as u32,
+        metrics_with_target: with_target.count() as u32,
+    };
     Insights {
         emotion_lows: emotion_lows(map),
         pain_points: ranked_pains(map),
@@ -93,24 +127,34 @@ pub fn insights(map: &JourneyMap) -> Insights {
             .metrics
             .iter()
             .filter(|m| m.target.is_some() && latest(m, &map.measurements).is_none())
-            .map(|m| named(&m.id, &m.name))
+            .map(|m| named("metrics", &m.id, &m.name))
+            .collect(),
+        untracked_metric_cards: in_lanes(map, "metrics")
+            .map(|c| named("cards", &c.id, &c.text))
             .collect(),
         channel_coverage: coverage(map),
+        checked,
     }
 }
 
-fn named(id: &str, name: &str) -> Named {
+fn named(collection: &str, id: &str, name: &str) -> Named {
     Named {
+        collection: collection.to_owned(),
         id: id.to_owned(),
         name: name.to_owned(),
     }
+}
+
+/// The cards of every lane of `kind`.
+fn in_lanes<'m>(map: &'m JourneyMap, kind: &'m str) -> impl Iterator<Item = &'m Card> + Clone {
+    map.cards.iter().filter(move |c| lane_kind(map, c) == kind)
 }
 
 fn step_named(map: &JourneyMap, id: &str) -> Option<Named> {
     map.steps
         .iter()
         .find(|s| s.id == id)
-        .map(|s| named(&s.id, &s.name))
+        .map(|s| named("steps", &s.id, &s.name))
 }
 
 fn emotion_lows(map: &JourneyMap) -> Vec<EmotionLow> {
@@ -146,10 +190,8 @@ fn emotion_lows(map: &JourneyMap) -> Vec<EmotionLow> {
         .collect()
 }
 
-fn pains(map: &JourneyMap) -> impl Iterator<Item = &Card> {
-    map.cards
-        .iter()
-        .filter(|c| lane_kind(map, c) == "pain-points")
+fn pains(map: &JourneyMap) -> impl Iterator<Item = &Card> + Clone {
+    in_lanes(map, "pain-points")
 }
 
 fn ranked_pains(map: &JourneyMap) -> Vec<RankedPain> {
@@ -203,7 +245,7 @@ fn unevidenced_steps(map: &JourneyMap) -> Vec<Named> {
     map.steps
         .iter()
         .filter(|s| !evidenced.contains(s.id.as_str()))
-        .map(|s| named(&s.id, &s.name))
+        .map(|s| named("steps", &s.id, &s.name))
         .collect()
 }
 
@@ -214,19 +256,26 @@ fn unevidenced_touchpoints(map: &JourneyMap) -> Vec<Named> {
         .filter(|c| is_evidenced(c))
         .filter_map(|c| c.touchpoint_id.as_deref())
         .collect();
-    map.touchpoints
+    let typed = map
+        .touchpoints
         .iter()
         .filter(|t| !evidenced.contains(t.id.as_str()))
-        .map(|t| named(&t.id, &t.name))
-        .collect()
+        .map(|t| named("touchpoints", &t.id, &t.name));
+    // A touchpoint written as a card in a touchpoints lane carries its own evidence.
+    let cards = in_lanes(map, "touchpoints")
+        .filter(|c| !is_evidenced(c))
+        .map(|c| named("cards", &c.id, &c.text));
+    typed.chain(cards).collect()
 }
 
 fn unaddressed(map: &JourneyMap) -> Vec<Named> {
     let remedy = |id: &str| {
-        map.cards
-            .iter()
-            .find(|c| c.id == id)
-            .is_some_and(|c| matches!(lane_kind(map, c), "opportunities" | "improvements"))
+        map.cards.iter().find(|c| c.id == id).is_some_and(|c| {
+            matches!(
+                lane_kind(map, c),
+                "opportunities" | "improvements" | "actions"
+            )
+        })
     };
     pains(map)
         .filter(|p| {
@@ -234,7 +283,7 @@ fn unaddressed(map: &JourneyMap) -> Vec<Named> {
                 .iter()
                 .any(|l| (l.to == p.id && remedy(&l.from)) || (l.from == p.id && remedy(&l.to)))
         })
-        .map(|p| named(&p.id, &p.text))
+        .map(|p| named("cards", &p.id, &p.text))
         .collect()
 }
 
@@ -277,8 +326,16 @@ fn coverage(map: &JourneyMap) -> Coverage {
         count(c.channel_id.as_deref(), Some(&c.step_id));
     }
     Coverage {
-        channels: map.channels.iter().map(|c| named(&c.id, &c.name)).collect(),
-        stages: map.stages.iter().map(|s| named(&s.id, &s.name)).collect(),
+        channels: map
+            .channels
+            .iter()
+            .map(|c| named("channels", &c.id, &c.name))
+            .collect(),
+        stages: map
+            .stages
+            .iter()
+            .map(|s| named("stages", &s.id, &s.name))
+            .collect(),
         counts,
     }
 }
