@@ -9,7 +9,7 @@ const WIDTH = 280; // CSS pixels, at most; a tall map is narrower
 const HEIGHT = 160;
 const PREF = 'waymark.overview';
 // Shown unprompted only when the map is many screens big; smaller maps are easy to scroll.
-const AUTO_SCREENS = 6;
+const AUTO_SCREENS = 16;
 
 export class Minimap {
   constructor(ed) {
@@ -95,28 +95,43 @@ export class Minimap {
       const el = b.els.get(`lane:${lane.id}`);
       if (!el) continue;
       const r = el.getBoundingClientRect();
-      lanes.push({ lane, top: (r.top - g.top) / z, height: r.height / z, colour: getComputedStyle(el).getPropertyValue('--lane').trim() || '#8a94a3' });
+      lanes.push({ lane, top: (r.top - g.top) / z, height: r.height / z, colour: this.colour(lane.kind, el) });
     }
     const s = Math.min(WIDTH / W, HEIGHT / H);
     return { W, H, head, headH, stageH: (corner.bottom - g.top) / z, col, columns, lanes, s, w: Math.max(40, Math.round(W * s)), h: Math.max(20, Math.round(H * s)) };
   }
 
+  /** A lane kind's colour (board.css), read once per kind: reading styles costs a style pass. */
+  colour(kind, el) {
+    this.colours ??= new Map();
+    if (!this.colours.has(kind)) this.colours.set(kind, getComputedStyle(el).getPropertyValue('--lane').trim() || '#8a94a3');
+    return this.colours.get(kind);
+  }
+
   draw() {
     const shown = this.wanted();
-    this.el.hidden = !shown;
-    this.toggle.setAttribute('aria-pressed', String(shown));
+    if (this.el.hidden === shown) {
+      this.el.hidden = !shown;
+      this.toggle.setAttribute('aria-pressed', String(shown));
+    }
     if (!shown) return;
     const geo = this.measure();
     this.geo = geo;
     if (!geo) return;
     const dpr = window.devicePixelRatio || 1;
-    for (const c of [this.canvas, this.base]) {
-      c.width = Math.round(geo.w * dpr);
-      c.height = Math.round(geo.h * dpr);
+    // Sized only when the size changes: each write to a canvas's size or style costs a style pass.
+    const [w, hgt] = [Math.round(geo.w * dpr), Math.round(geo.h * dpr)];
+    if (this.canvas.width !== w || this.canvas.height !== hgt) {
+      for (const c of [this.canvas, this.base]) {
+        c.width = w;
+        c.height = hgt;
+      }
+      this.canvas.style.width = `${geo.w}px`;
+      this.canvas.style.height = `${geo.h}px`;
     }
-    this.canvas.style.width = `${geo.w}px`;
-    this.canvas.style.height = `${geo.h}px`;
     const ctx = this.base.getContext('2d');
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, w, hgt);
     ctx.setTransform(dpr * geo.s, 0, 0, dpr * geo.s, 0, 0);
     const { W, head, headH, stageH, col, columns, lanes } = geo;
     ctx.fillStyle = '#f5f6f8';
