@@ -101,11 +101,11 @@ export class Zoom {
     this.byUser(next);
   }
 
-  /** The whole width of the map on screen, from its first column. */
+  /** The whole width of the map on screen, from its first column; a narrow map stays at 100 %. */
   fit() {
     this.ed.follow?.breakAway();
     const top = this.board.scrollTop / this.level;
-    this.set(this.fitLevel(), { x: 0, y: 0 });
+    this.set(Math.min(1, this.fitLevel()), { x: 0, y: 0 });
     this.board.scrollTo({ left: 0, top: top * this.level, behavior: 'instant' });
   }
 
