@@ -30,7 +30,7 @@ const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 // ---- arguments ----
 
 function parseArgs(argv) {
-  const opts = { out: null, duration: 20, cards: 600, seed: 1, profile: null, scroll: 3 };
+  const opts = { out: null, duration: 20, cards: 600, seed: 1, profile: null, scroll: 3, zoom: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => argv[++i];
@@ -38,9 +38,10 @@ function parseArgs(argv) {
     else if (a === '--cards') opts.cards = Number(next());
     else if (a === '--seed') opts.seed = Number(next());
     else if (a === '--scroll') opts.scroll = Number(next());
+    else if (a === '--zoom') opts.zoom = next();
     else if (a === '--profile') opts.profile = argv[i + 1] && !argv[i + 1].startsWith('--') ? next() : '';
     else if (a === '--help' || a === '-h') {
-      console.log('usage: node bench/large-map.mjs [out.json] [--duration s] [--cards n] [--seed n] [--scroll s] [--profile [dir]]');
+      console.log('usage: node bench/large-map.mjs [out.json] [--duration s] [--cards n] [--seed n] [--scroll s] [--zoom level|fit] [--profile [dir]]');
       process.exit(0);
     } else if (!a.startsWith('--') && !opts.out) opts.out = a;
     else throw new Error(`unknown argument ${a}`);
@@ -417,6 +418,20 @@ async function main(opts) {
     };
     log(`loaded: ${load.allCards} ms to all cards, first full render ${round(load.firstFullRender.ms)} ms`);
 
+    // A zoom for the rest of the run: at "fit" all 600 cards are on screen, so every edit and every
+    // frame paints the whole map, the heaviest case for the renderer.
+    if (opts.zoom) {
+      results.environment.zoom = await a.evaluate((z) => {
+        const zoom = window.waymarkEditor.zoom;
+        if (!zoom) throw new Error('--zoom: this editor has no zoom');
+        if (z === 'fit') zoom.fit();
+        else zoom.set(Number(z));
+        return zoom.level;
+      }, opts.zoom);
+      await a.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      log(`zoomed to ${Math.round(results.environment.zoom * 100)} %`);
+    }
+
     // Idle frames, as a baseline for the frame rate headless Chromium gives at all.
     await a.evaluate(startFrames);
     await sleep(2000);
@@ -590,6 +605,7 @@ function table(r) {
   const row = (what, value) => rows.push([what, value]);
   const dist = (s, unit = 'ms') => (s.n ? `p50 ${s.p50} / p95 ${s.p95} / max ${s.max} ${unit} (n=${s.n})` : 'no samples');
   row('server build', `${r.environment.build} (${r.environment.server})`);
+  if (r.environment.zoom) row('zoom (page A)', `${Math.round(r.environment.zoom * 100)} %`);
   row('map', `${r.map.steps} steps, ${r.map.lanes} lanes, ${r.map.cards} cards, ${r.map.links} links, ${r.map.emotions} emotion scores; JSON ${round(r.map.jsonBytes / 1024, 0)} KiB`);
   row('load: goto → connected', `${r.load.connectedMs} ms (${r.load.connectedFromNavMs} ms from navigation start)`);
   row('load: goto → all cards in DOM', `${r.load.allCardsMs} ms (${r.load.allCardsFromNavMs} ms from navigation start)`);

@@ -197,7 +197,8 @@ export class Board {
     const el = this.keyed(`lane:${lane.id}`, () => {
       const name = h('span', { class: 'head-name' });
       const kind = h('span', { class: 'lane-kind' });
-      const el = h('div', { class: 'lane-head', tabIndex: 0 }, name, kind);
+      // In a label of their own, so they can stay in sight while a tall lane scrolls under the headers.
+      const el = h('div', { class: 'lane-head', tabIndex: 0 }, h('span', { class: 'lane-label' }, name, kind));
       el._name = name;
       el._kind = kind;
       if (!this.ed.readOnly) {

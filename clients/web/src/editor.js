@@ -16,6 +16,10 @@ import { Follow } from './follow.js';
 import { Strip } from './wsstrip.js';
 import { addPrivateCard, decorateBoard } from './wsboard.js';
 import { renderWorkshopPanel } from './facilitate.js';
+import { Zoom } from './zoom.js';
+import { Filters } from './filters.js';
+import { Search } from './search.js';
+import { Minimap } from './minimap.js';
 
 const MAP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -67,7 +71,15 @@ class Editor {
     this.board = new Board(this);
     this.presence = new Presence(this);
     this.workshop = this.session.workshop;
+    this.zoom = new Zoom(this);
     this.follow = new Follow(this);
+    this.filters = new Filters(this, () => this.search.refresh());
+    this.search = new Search(this, this.filters);
+    this.minimap = new Minimap(this);
+    this.zoom.on(() => {
+      this.minimap.frame();
+      this.presence.renderCursors(this.presence.others());
+    });
     this.strip = new Strip(this);
     this.toast = toast;
     this.buildPage(root);
@@ -129,8 +141,12 @@ class Editor {
     this.loading = h('div', { class: 'loading', text: 'Loading the map…', dataset: { testid: 'loading' } });
     // Chips for people pointing out of sight sit over the board's edges, outside its scrolling.
     this.edgeLayer = h('div', { class: 'edge-chips', attrs: { 'aria-hidden': 'true' } });
-    const boardWrap = h('div', { class: 'board-wrap' }, this.board.el, this.edgeLayer);
-    root.replaceChildren(h('div', { class: 'editor' }, bar, this.strip.el, this.banner, h('div', { class: 'workspace' }, boardWrap, this.loading, this.side)));
+    const boardWrap = h('div', { class: 'board-wrap' }, this.board.el, this.edgeLayer, this.minimap.el);
+    // Finding, filtering and zooming: over the board, not in the top bar, which has no room left.
+    const viewBar = h('div', { class: 'viewbar', attrs: { role: 'toolbar', 'aria-label': 'Board view' } },
+      this.search.el, this.filters.el, h('span', { class: 'spacer' }), this.minimap.toggle, this.zoom.controls());
+    this.boardArea = h('div', { class: 'board-area' }, viewBar, boardWrap);
+    root.replaceChildren(h('div', { class: 'editor' }, bar, this.strip.el, this.banner, h('div', { class: 'workspace' }, this.boardArea, this.loading, this.side)));
     this.openPanel('details');
   }
 
@@ -310,6 +326,8 @@ class Editor {
     if (document.activeElement !== this.titleInput) this.titleInput.value = this.map.meta.title;
     this.board.render();
     decorateBoard(this);
+    this.search.refresh();
+    this.minimap.schedule();
     this.presence.refresh();
     this.renderPanel();
     this.workshopPanel?.();

@@ -80,7 +80,9 @@ function drag(point, laneEl, set, y, unit, score, ed) {
     const top = point.ownerSVGElement.getBoundingClientRect().top;
     let current = score;
     const move = (ev) => {
-      const at = Math.max(-2, Math.min(2, Math.round(2 - (ev.clientY - top - y(2)) / unit)));
+      // The pointer is on screen, the curve's units in grid pixels at zoom 1.
+      const zoom = ed.zoom?.level ?? 1;
+      const at = Math.max(-2, Math.min(2, Math.round(2 - ((ev.clientY - top) / zoom - y(2)) / unit)));
       point.setAttribute('cy', y(at));
       if (at !== current) {
         current = at;

@@ -10,7 +10,6 @@ export class Follow {
     this.ed = ed;
     this.awareness = ed.session.awareness;
     this.board = ed.board.el;
-    this.zoom = 1;
     this.broken = null; // the follow (leader client id) this page broke away from
     this.expected = null; // where our own last scroll was to land
     this.listeners = new Set();
@@ -116,10 +115,14 @@ export class Follow {
     this.emit();
   }
 
+  /** The board's zoom level (zoom.js owns it). */
+  get zoom() {
+    return this.ed.zoom?.level ?? 1;
+  }
+
+  /** A leader's zoom: clamped to what this page allows, the scroll set by `show` right after. */
   setZoom(zoom) {
-    this.zoom = Math.min(2, Math.max(0.5, zoom));
-    this.ed.board.canvas.style.zoom = this.zoom === 1 ? '' : String(this.zoom);
-    this.publish();
+    this.ed.zoom?.set(zoom, { x: 0, y: 0 });
   }
 
   /** Shows `view` here: zoom, scroll and the side panel. */

@@ -190,7 +190,8 @@ export class Presence {
       el.addEventListener('click', () => {
         const c = this.others().find((p) => p.clientId === o.clientId)?.cursor;
         const board = this.ed.board.el;
-        if (c) board.scrollTo({ left: c.x - board.clientWidth / 2, top: c.y - board.clientHeight / 2, behavior: 'smooth' });
+        const zoom = this.ed.follow?.zoom ?? 1; // the cursor is in grid pixels at zoom 1, the scroll is not
+        if (c) board.scrollTo({ left: c.x * zoom - board.clientWidth / 2, top: c.y * zoom - board.clientHeight / 2, behavior: 'smooth' });
       });
       this.ed.edgeLayer.append(el);
       this.chipEls.set(o.clientId, el);

@@ -56,6 +56,11 @@ for (const [size, fontSize] of [['normal', null], ['twice the', '32px']]) {
     await page.locator('[data-testid=export-button]').click();
     await page.locator('[data-testid=export-json]').waitFor();
     await check('export menu');
+    await page.keyboard.press('Escape');
+    await page.locator('[data-testid=filter-button]').click();
+    await page.locator('[data-testid=filter-menu]').waitFor();
+    await check('filter menu');
+    await page.keyboard.press('Escape');
     if (fontSize) await page.screenshot({ path: join(ARTIFACTS, 'editor-large-text.png') });
     assert.deepEqual(found, []);
     await context.close();

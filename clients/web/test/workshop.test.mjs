@@ -68,7 +68,14 @@ async function workshop(bases, tag) {
     await ana.locator('[data-testid=board]').hover({ position: { x: 300, y: 300 } });
     await ana.mouse.wheel(0, 250);
     await eventually('Ana stopped following', async () => (await ana.getByTestId('follow-status').getAttribute('data-state')) === 'stopped');
-    const anaAway = await scrollOf(ana);
+    // The wheel scroll is animated: note where Ana is once it has landed (two equal polls in a row).
+    let last = null;
+    const anaAway = await eventually('Ana\'s own scroll landed', async () => {
+      const s = await scrollOf(ana);
+      const landed = last && s[1] !== fayAt[1] && s[0] === last[0] && s[1] === last[1];
+      last = s;
+      return landed && s;
+    });
     await scrollTo(fay, 60, 0);
     await all([ben, cid], 'the leader\'s new scroll', async (p) => (await scrollOf(p))[0] === 60);
     assert.deepEqual(await scrollOf(ana), anaAway, 'Ana stays where she scrolled');
