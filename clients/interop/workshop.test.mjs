@@ -4,15 +4,12 @@
 // revealed vote arrive as ordinary document content.
 
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { after, before, test } from 'node:test'
-import { promisify } from 'node:util'
 import WebSocket from 'ws'
 import { WebsocketProvider } from 'y-websocket'
 import * as Y from 'yjs'
-import { WAYMARK_BIN, startServer } from './server.mjs'
-
-const SECRET = 'interop secret, long enough for HS256 signing'
+import { SECRET, mint, waitFor as waitForOn } from './helpers.mjs'
+import { startServer } from './server.mjs'
 
 /** @type {Awaited<ReturnType<typeof startServer>>} */
 let server
@@ -24,24 +21,7 @@ after(async () => {
   await server?.stop()
 })
 
-async function mint (user, map, role) {
-  const { stdout } = await promisify(execFile)(
-    WAYMARK_BIN,
-    ['token', '--user', user, '--name', user, '--map', map, '--role', role, '--expires-in', '10m'],
-    { env: { ...process.env, WAYMARK_AUTH_SECRET: SECRET } }
-  )
-  return stdout.trim()
-}
-
-async function waitFor (what, condition, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting until ${what}\n--- server ---\n${server.logs()}`)
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
+const waitFor = (what, condition, timeoutMs) => waitForOn(server, what, condition, timeoutMs)
 
 function connect (t, mapId, token) {
   const doc = new Y.Doc()

@@ -62,6 +62,20 @@ struct Timer {
     started_by: String,
 }
 
+impl Timer {
+    /// A timer of `seconds` running from `now`.
+    fn start(label: String, seconds: i64, now: i64, started_by: String) -> Self {
+        Timer {
+            label,
+            running: true,
+            ends_at: Some(now + seconds * 1000),
+            remaining: seconds * 1000,
+            duration: seconds * 1000,
+            started_by,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Follow {
@@ -275,14 +289,7 @@ impl Workshop {
                 out.entries.extend(self.close_round(now));
             }
             Command::TimerStart { seconds, label } => {
-                let timer = Timer {
-                    label,
-                    running: true,
-                    ends_at: Some(now + seconds * 1000),
-                    remaining: seconds * 1000,
-                    duration: seconds * 1000,
-                    started_by: who,
-                };
+                let timer = Timer::start(label, seconds, now, who);
                 out.entries
                     .push(self.set(now, "timer".into(), Some(json!(timer))));
             }
@@ -453,14 +460,7 @@ impl Workshop {
                 out.entries
                     .push(self.set(now, "round".into(), Some(json!(round))));
                 if let Some(seconds) = seconds {
-                    let timer = Timer {
-                        label: "Private round".into(),
-                        running: true,
-                        ends_at: Some(now + seconds * 1000),
-                        remaining: seconds * 1000,
-                        duration: seconds * 1000,
-                        started_by: who,
-                    };
+                    let timer = Timer::start("Private round".into(), seconds, now, who);
                     out.entries
                         .push(self.set(now, "timer".into(), Some(json!(timer))));
                 }
