@@ -345,43 +345,41 @@ impl Client {
 
     fn make(&mut self, sender: u32, seq: u32, payload: Payload) -> Vec<Vec<u8>> {
         let mark = marker::marker(sender, seq);
-        if payload == Payload::Workshop {
-            let mut u = Vec::with_capacity(64);
-            u.write_var(1u32);
-            u.write_var(self.client_id);
-            u.write_var(seq + 1);
-            u.write_string(&format!(
-                "{{\"user\":{{\"name\":\"p{sender}\"}},\"cursor\":\"{mark}\"}}"
-            ));
-            let vote = ext::encode_json(
-                ext::MSG_WORKSHOP_COMMAND,
-                r#"{"op":"vote.cast","card":"card"}"#,
-            );
-            return vec![
-                self.target.frame(&self.map, &message::encode_awareness(&u)),
-                self.target.frame(&self.map, &vote),
-            ];
-        }
-        let msg = match payload {
+        let msgs = match payload {
             Payload::Update => {
                 let doc = self.doc.as_ref().expect("senders have a document");
                 let mut txn = doc.transact_mut();
                 Editor::new(&mut txn)
                     .set_card_text(&self.card, &mark)
                     .expect("the editor's own card exists");
-                message::encode_update(&txn.encode_update_v1())
+                vec![message::encode_update(&txn.encode_update_v1())]
             }
-            Payload::Awareness => {
-                let mut u = Vec::with_capacity(48);
-                u.write_var(1u32);
-                u.write_var(self.client_id);
-                u.write_var(seq + 1);
-                u.write_string(&format!("{{\"cursor\":\"{mark}\"}}"));
-                message::encode_awareness(&u)
-            }
-            Payload::Workshop => unreachable!("built above"),
+            Payload::Awareness => vec![self.presence(seq, &format!(r#"{{"cursor":"{mark}"}}"#))],
+            // Named, so the server tells the participants' votes apart.
+            Payload::Workshop => vec![
+                self.presence(
+                    seq,
+                    &format!(r#"{{"user":{{"name":"p{sender}"}},"cursor":"{mark}"}}"#),
+                ),
+                ext::encode_json(
+                    ext::MSG_WORKSHOP_COMMAND,
+                    r#"{"op":"vote.cast","card":"card"}"#,
+                ),
+            ],
         };
-        vec![self.target.frame(&self.map, &msg)]
+        msgs.iter()
+            .map(|m| self.target.frame(&self.map, m))
+            .collect()
+    }
+
+    /// An awareness message setting this client's presence state to `json` (clock `seq + 1`).
+    fn presence(&self, seq: u32, json: &str) -> Vec<u8> {
+        let mut u = Vec::with_capacity(json.len() + 16);
+        u.write_var(1u32);
+        u.write_var(self.client_id);
+        u.write_var(seq + 1);
+        u.write_string(json);
+        message::encode_awareness(&u)
     }
 
     async fn handle(
