@@ -24,10 +24,12 @@ export async function startServer ({ startTimeoutMs = 20_000, args = [] } = {}) 
         'in the workspace root, or set WAYMARK_BIN'
     )
   }
+  // $WAYMARK_WEB_DIR serves the editor from a build on disk, so working on it needs no server rebuild.
+  const webDir = process.env.WAYMARK_WEB_DIR ? ['--web-dir', process.env.WAYMARK_WEB_DIR] : []
   const dataDir = await mkdtemp(join(tmpdir(), 'waymark-interop-'))
   const child = spawn(
     WAYMARK_BIN,
-    ['serve', '--listen', '127.0.0.1:0', '--data', dataDir, '--log-format', 'json', ...args],
+    ['serve', '--listen', '127.0.0.1:0', '--data', dataDir, '--log-format', 'json', ...webDir, ...args],
     {
       // Debug logs of the server's own crate make a failure easier to diagnose.
       env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'info,waymark_server=debug' },

@@ -23,7 +23,22 @@ const result = await esbuild.build({
   logLevel: 'warning',
 });
 
-const outputs = new Map(result.outputFiles.map((f) => [relative(dist, f.path), Buffer.from(f.contents)]));
+// The service worker is a classic script of its own, served from `/sw.js` so that its scope
+// covers the list and every map's page.
+const worker = await esbuild.build({
+  entryPoints: { sw: join(root, 'src/sw.js') },
+  bundle: true,
+  format: 'iife',
+  target: 'es2022',
+  minify: true,
+  legalComments: 'eof',
+  charset: 'utf8',
+  outdir: dist,
+  write: false,
+  logLevel: 'warning',
+});
+
+const outputs = new Map([...result.outputFiles, ...worker.outputFiles].map((f) => [relative(dist, f.path), Buffer.from(f.contents)]));
 outputs.set('index.html', await readFile(join(root, 'src/index.html')));
 
 if (check) {

@@ -107,6 +107,7 @@ pub fn read<T: ReadTxn>(txn: &T) -> Read {
             name: e.required_string("name"),
             channel_id: e.string("channelId"),
             step_id: e.string("stepId"),
+            owner: e.string("owner"),
             rank: e.rank(),
             id,
         });
@@ -123,6 +124,7 @@ pub fn read<T: ReadTxn>(txn: &T) -> Read {
             direction: e.one_of("direction", DIRECTIONS),
             step_id: e.string("stepId"),
             touchpoint_id: e.string("touchpointId"),
+            owner: e.string("owner"),
             rank: e.rank(),
             id,
         });

@@ -118,6 +118,7 @@ fn write_entities(txn: &mut TransactionMut, map: &JourneyMap) {
         let mut f = named(&t.name, &t.rank);
         opt(&mut f, "channelId", &t.channel_id);
         opt(&mut f, "stepId", &t.step_id);
+        opt(&mut f, "owner", &t.owner);
         put(txn, "touchpoints", &t.id, f);
     }
     for m in &map.metrics {
@@ -127,6 +128,7 @@ fn write_entities(txn: &mut TransactionMut, map: &JourneyMap) {
         opt(&mut f, "direction", &m.direction);
         opt(&mut f, "stepId", &m.step_id);
         opt(&mut f, "touchpointId", &m.touchpoint_id);
+        opt(&mut f, "owner", &m.owner);
         if let Some(t) = m.target {
             f.push(("target", t.into()));
         }

@@ -87,7 +87,7 @@ impl Asset {
 
 /// Scripts and styles only from the server itself; connections to the server's own API and
 /// WebSocket; pictures of image cards from anywhere over https (they are referenced, not stored).
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; worker-src 'self'; \
                    img-src 'self' data: blob: https:; connect-src 'self' ws: wss:; \
                    object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
@@ -105,6 +105,12 @@ fn accepts_deflate(request: &HeaderMap) -> bool {
         })
 }
 
+static WORKER: LazyLock<Asset> = LazyLock::new(|| {
+    Asset::new(
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../clients/web/dist/sw.js"),
+    )
+});
 static PAGE: LazyLock<Asset> = LazyLock::new(|| {
     Asset::new(
         "text/html; charset=utf-8",
@@ -136,9 +142,15 @@ pub fn router<S: Clone + Send + Sync + 'static>(dir: Option<PathBuf>) -> Router<
         let dir = Arc::clone(&dir);
         move |headers: HeaderMap| serve(dir, "index.html", headers)
     };
+    // The service worker lives at the root so that its scope covers `/` and every `/m/{mapId}`.
+    let worker = {
+        let dir = Arc::clone(&dir);
+        move |headers: HeaderMap| serve(dir, "sw.js", headers)
+    };
     let asset = move |Path(name): Path<String>, headers: HeaderMap| serve(dir, name, headers);
     Router::new()
         .route("/", get(page))
+        .route("/sw.js", get(worker))
         .route("/m/{map_id}", get(editor))
         .route("/assets/{name}", get(asset))
 }
@@ -148,19 +160,30 @@ async fn serve(dir: Arc<Option<PathBuf>>, name: impl AsRef<str>, headers: Header
         "index.html" => &PAGE,
         "app.js" => &SCRIPT,
         "app.css" => &STYLE,
+        "sw.js" => &WORKER,
         _ => return (StatusCode::NOT_FOUND, "no such asset").into_response(),
     };
     match dir.as_ref() {
         None => asset.respond(&headers),
         Some(dir) => match tokio::fs::read(dir.join(name.as_ref())).await {
-            Ok(body) => (
-                [
-                    (header::CONTENT_TYPE, asset.content_type),
-                    (header::CACHE_CONTROL, "no-store"),
-                ],
-                body,
-            )
-                .into_response(),
+            Ok(body) => {
+                let mut response = (
+                    [
+                        (header::CONTENT_TYPE, asset.content_type),
+                        (header::CACHE_CONTROL, "no-store"),
+                    ],
+                    body,
+                )
+                    .into_response();
+                // The same policy as the embedded pages, so what works from disk works built in.
+                if asset.content_type.starts_with("text/html") {
+                    response.headers_mut().insert(
+                        header::CONTENT_SECURITY_POLICY,
+                        HeaderValue::from_static(CSP),
+                    );
+                }
+                response
+            }
             Err(e) => (
                 StatusCode::NOT_FOUND,
                 format!("{}: {e}", dir.join(name.as_ref()).display()),

@@ -220,7 +220,7 @@ impl Entity for Touchpoint {
             ..ranked_placement(&self.rank)
         })
     }
-    same_apart_from_position!(Touchpoint; position: rank, step_id; content: name, channel_id);
+    same_apart_from_position!(Touchpoint; position: rank, step_id; content: name, channel_id, owner);
 }
 
 impl Entity for Metric {
@@ -245,7 +245,7 @@ impl Entity for Metric {
             ..ranked_placement(&self.rank)
         })
     }
-    same_apart_from_position!(Metric; position: rank, step_id; content: name, kind, unit, target, direction, touchpoint_id);
+    same_apart_from_position!(Metric; position: rank, step_id; content: name, kind, unit, target, direction, touchpoint_id, owner);
 }
 
 impl Entity for Measurement {
