@@ -162,6 +162,45 @@ async fn maps_are_exported_in_every_format() {
         assert!(body.starts_with(magic), "{format}");
         assert!(body.len() > 5_000, "{format}: {} bytes", body.len());
     }
+    // On paper: one sheet where the text stays ≥ 8 pt, several sheets of a PDF where it would not.
+    let (status, head, body) =
+        http_bytes(&server.http("/api/v1/maps/support/export/png?paper=a2")).await;
+    assert_eq!(status, 200);
+    assert!(head.contains("support-a2.png"), "{head}");
+    assert_eq!(
+        u32::from_be_bytes(body[16..20].try_into().unwrap()),
+        (594.0f32 / 25.4 * 150.0).ceil() as u32,
+        "A2 landscape at 150 dpi"
+    );
+    let (status, _, body) =
+        http_bytes(&server.http("/api/v1/maps/support/export/pdf?paper=a3")).await;
+    assert_eq!(status, 200);
+    let sheets = String::from_utf8_lossy(&body).matches("/MediaBox").count();
+    assert!(sheets > 1, "{sheets} sheets");
+    let png = http(
+        "GET",
+        &server.http("/api/v1/maps/support/export/png?paper=a3"),
+        None,
+    )
+    .await;
+    assert_eq!(png.status, 422);
+    assert_eq!(png.json()["error"], "poster_too_small");
+    let message = png.json()["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("download the PDF") && message.contains("a2, a1, a0"),
+        "{message}"
+    );
+    for query in ["png?paper=b5", "csv?paper=a1", "pdf?size=a1"] {
+        let bad = http(
+            "GET",
+            &server.http(&format!("/api/v1/maps/support/export/{query}")),
+            None,
+        )
+        .await;
+        assert_eq!(bad.status, 400, "{query}");
+        assert_eq!(bad.json()["error"], "invalid_query", "{query}");
+    }
+
     let bad = http(
         "GET",
         &server.http("/api/v1/maps/support/export/docx"),

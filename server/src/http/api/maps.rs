@@ -4,15 +4,15 @@
 
 use super::error::{ApiError, ApiResult};
 use super::params::{existing, parse_id};
-use super::render::{export_format, render};
-use super::types::{ActivityQuery, CreateMap, ImportQuery, NewComment};
+use super::render::{export_format, export_paper, render};
+use super::types::{ActivityQuery, CreateMap, ExportQuery, ImportQuery, NewComment};
 use crate::auth::{Access, Role, Scope};
 use crate::clock::now_millis;
 use crate::http::Shared;
 use crate::journey::insights;
 use crate::refusal::Refusal;
 use crate::room::{ApplyError, Command};
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -210,10 +210,13 @@ pub async fn read_map(
 pub async fn export_map(
     State(shared): State<Arc<Shared>>,
     Path((raw, format)): Path<(String, String)>,
+    query: Result<Query<ExportQuery>, QueryRejection>,
 ) -> ApiResult<Response> {
     let format = export_format(&format)?;
+    let Query(q) = query.map_err(ApiError::query)?;
+    let paper = export_paper(format.0, &q)?;
     let (id, read) = load(&shared, &raw).await?;
-    render(format, &read.map, id.as_str()).await
+    render(format, &read.map, id.as_str(), paper).await
 }
 
 pub async fn map_insights(
@@ -230,7 +233,7 @@ const MAX_ACTIVITY: usize = 1000;
 pub async fn map_activity(
     State(shared): State<Arc<Shared>>,
     Path(raw): Path<String>,
-    query: Result<Query<ActivityQuery>, axum::extract::rejection::QueryRejection>,
+    query: Result<Query<ActivityQuery>, QueryRejection>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let Query(q) = query.map_err(ApiError::query)?;
     let limit = q.limit.unwrap_or(100);

@@ -5,6 +5,7 @@
 use super::paths;
 use super::render::FORMATS;
 use crate::journey::insights::Insights;
+use crate::journey::poster::Paper;
 use crate::store::{MapInfo, VersionInfo};
 use serde_json::{Value, json};
 use waymark_protocol::schema::templates::TEMPLATES;
@@ -68,6 +69,10 @@ fn id_param() -> Value {
 pub fn document() -> Value {
     let v1 = |p: &str| format!("/api/v1{p}");
     let formats: Vec<&str> = FORMATS.iter().map(|f| f.0).collect();
+    let papers: Vec<&str> = Paper::ALL.iter().map(|p| p.name()).collect();
+    let paper_param = json!({ "name": "paper", "in": "query", "required": false,
+        "description": "Poster formats (svg, png, pdf) only: printed on this sheet, landscape, the journey wrapped into bands so that no text is under 8 pt (PNG at 150 dpi)",
+        "schema": { "type": "string", "enum": papers } });
     let templates: Vec<&str> = TEMPLATES.iter().map(|t| t.name).collect();
     let mut paths_obj = serde_json::Map::new();
     paths_obj.insert(v1(paths::OPENAPI), json!({
@@ -119,15 +124,16 @@ pub fn document() -> Value {
                     "responses": { "204": { "description": "Deleted" }, "400": error("invalid_map_id"), "404": error("map_not_found") } }
     }));
     paths_obj.insert(v1(paths::EXPORT), json!({
-        "parameters": [id_param(), { "name": "format", "in": "path", "required": true, "schema": { "type": "string", "enum": formats } }],
+        "parameters": [id_param(), { "name": "format", "in": "path", "required": true, "schema": { "type": "string", "enum": formats } }, paper_param.clone()],
         "get": { "summary": "Export a map", "operationId": "exportMap",
                  "responses": {
                      "200": { "description": "The export, as an attachment", "content": {
                          "application/json": { "schema": { "$ref": "#/components/schemas/JourneyMap" } },
                          "text/csv": {}, "text/markdown": {}, "text/plain": {},
                          "image/svg+xml": {}, "image/png": {}, "application/pdf": {} } },
-                     "400": error("unknown_format or invalid_map_id"),
-                     "404": error("map_not_found") } }
+                     "400": error("unknown_format, invalid_query or invalid_map_id"),
+                     "404": error("map_not_found"),
+                     "422": error("poster_too_small: on that paper the text would be under 8 pt; the message names the sheets that fit") } }
     }));
     paths_obj.insert(v1(paths::INSIGHTS), json!({
         "parameters": [id_param()],
@@ -170,15 +176,16 @@ pub fn document() -> Value {
                      "404": error("map_not_found or version_not_found") } }
     }));
     paths_obj.insert(v1(paths::VERSION_EXPORT), json!({
-        "parameters": [id_param(), number_param, { "name": "format", "in": "path", "required": true, "schema": { "type": "string", "enum": formats } }],
+        "parameters": [id_param(), number_param, { "name": "format", "in": "path", "required": true, "schema": { "type": "string", "enum": formats } }, paper_param],
         "get": { "summary": "Export a version of a map", "operationId": "exportVersion",
                  "responses": {
                      "200": { "description": "The export, as an attachment", "content": {
                          "application/json": { "schema": { "$ref": "#/components/schemas/JourneyMap" } },
                          "text/csv": {}, "text/markdown": {}, "text/plain": {},
                          "image/svg+xml": {}, "image/png": {}, "application/pdf": {} } },
-                     "400": error("unknown_format, invalid_version or invalid_map_id"),
-                     "404": error("map_not_found or version_not_found") } }
+                     "400": error("unknown_format, invalid_query, invalid_version or invalid_map_id"),
+                     "404": error("map_not_found or version_not_found"),
+                     "422": error("poster_too_small: on that paper the text would be under 8 pt; the message names the sheets that fit") } }
     }));
     paths_obj.insert(v1(paths::VERSION_RESTORE), json!({
         "parameters": [id_param(), { "name": "number", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 1 } }],

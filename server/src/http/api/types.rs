@@ -31,6 +31,14 @@ pub struct AttendanceQuery {
     pub format: Option<String>,
 }
 
+/// `?paper=a3|a2|a1|a0` on a poster export (SVG, PNG, PDF): printed on that sheet, landscape.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    #[serde(default)]
+    pub paper: Option<String>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewComment {

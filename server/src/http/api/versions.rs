@@ -3,8 +3,8 @@
 
 use super::error::{ApiError, ApiResult};
 use super::params::{existing, parse_number};
-use super::render::{export_format, render};
-use super::types::{CompareQuery, CreateVersion, RestoreVersion};
+use super::render::{export_format, export_paper, render};
+use super::types::{CompareQuery, CreateVersion, ExportQuery, RestoreVersion};
 use crate::auth::Access;
 use crate::http::Shared;
 use crate::refusal::Refusal;
@@ -101,12 +101,15 @@ pub async fn read_version(
 pub async fn export_version(
     State(shared): State<Arc<Shared>>,
     Path((raw, number, format)): Path<(String, String, String)>,
+    query: Result<Query<ExportQuery>, QueryRejection>,
 ) -> ApiResult<Response> {
     let format = export_format(&format)?;
+    let Query(q) = query.map_err(ApiError::query)?;
+    let paper = export_paper(format.0, &q)?;
     let id = existing(&shared, &raw).await?;
     let number = parse_number(&number)?;
     let (_, read) = versions::load(&shared.rooms, &id, number).await?;
-    render(format, &read.map, &format!("{id}-v{number}")).await
+    render(format, &read.map, &format!("{id}-v{number}"), paper).await
 }
 
 /// One side of a comparison: a version number or `current`; returns its label and map.
