@@ -1,6 +1,7 @@
 //! A poster's layout written as SVG: title, persona profiles, legend, and each band's stages,
 //! steps, lanes, boxes and emotion curves.
 
+use super::content::What;
 use super::layout::*;
 use super::style::{self, DANGER, GOOD, HEADER, INK, INK_2, LINE};
 use std::fmt::Write as _;

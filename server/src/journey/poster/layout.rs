@@ -2,9 +2,9 @@
 //! the title, persona profiles and legend on top, then the journey in one or more bands of step
 //! columns, lanes down, and in each lane its cards, touchpoints and metrics.
 
+use super::content::{Item, What, items, lane_rows};
 use super::style;
 use std::collections::HashSet;
-use std::fmt::Write as _;
 use waymark_protocol::schema::JourneyMap;
 
 pub const MARGIN: f32 = 32.0;
@@ -42,21 +42,6 @@ impl Rect {
     pub fn overlaps(&self, o: &Rect) -> bool {
         self.x < o.x + o.w && o.x < self.x + self.w && self.y < o.y + o.h && o.y < self.y + self.h
     }
-}
-
-/// What a placed box shows.
-#[derive(Debug, Clone, PartialEq)]
-pub enum What {
-    Card {
-        hypothesis: bool,
-    },
-    Touchpoint,
-    /// `off_target` is `None` when the metric has no target or no measurement; `points` are its
-    /// values in date order.
-    Metric {
-        off_target: Option<bool>,
-        points: Vec<f64>,
-    },
 }
 
 /// One card, touchpoint or metric as drawn (a span over several bands is placed once per band).
@@ -195,17 +180,6 @@ pub fn bands_of(steps: usize, bands: usize) -> Vec<(usize, usize)> {
         .step_by(per)
         .map(|first| (first, (first + per).min(steps.max(1)) - 1))
         .collect()
-}
-
-/// An item to place in a lane: its columns, what it is, its texts.
-struct Item {
-    id: String,
-    first: usize,
-    last: usize,
-    what: What,
-    text: String,
-    meta: String,
-    stripe: &'static str,
 }
 
 /// The poster of `map` in one band: every step side by side (the natural size).
@@ -401,208 +375,6 @@ pub fn layout_part(map: &JourneyMap, runs: &[(usize, usize)], part: &Part) -> La
         cards,
         unplaced,
     }
-}
-
-/// A lane as drawn: the map's lanes, plus a lane for typed touchpoints or metrics when the map
-/// has some but no lane of that kind (so nothing typed is left off the wall).
-struct Row {
-    name: String,
-    kind: String,
-    lane_id: Option<String>,
-    /// Whether the map's typed touchpoints/metrics go in this row (the first of its kind).
-    typed: bool,
-}
-
-fn lane_rows(map: &JourneyMap) -> Vec<Row> {
-    let mut rows: Vec<Row> = Vec::new();
-    for lane in &map.lanes {
-        let typed = matches!(lane.kind.as_str(), "touchpoints" | "metrics")
-            && !rows.iter().any(|r| r.kind == lane.kind);
-        rows.push(Row {
-            name: lane.name.clone(),
-            kind: lane.kind.clone(),
-            lane_id: Some(lane.id.clone()),
-            typed,
-        });
-    }
-    for (kind, some) in [
-        ("touchpoints", !map.touchpoints.is_empty()),
-        ("metrics", !map.metrics.is_empty()),
-    ] {
-        if some && !rows.iter().any(|r| r.kind == kind) {
-            rows.push(Row {
-                name: style::lane_kind_name(kind).to_owned(),
-                kind: kind.to_owned(),
-                lane_id: None,
-                typed: true,
-            });
-        }
-    }
-    rows
-}
-
-/// What a lane row holds, in drawing order: typed touchpoints or metrics first, then its cards.
-fn items(map: &JourneyMap, row: &Row) -> Vec<Item> {
-    let step_index = |id: &str| map.steps.iter().position(|s| s.id == id);
-    let mut items = Vec::new();
-    if row.typed && row.kind == "touchpoints" {
-        for t in &map.touchpoints {
-            let Some(step) = t.step_id.as_deref().and_then(step_index) else {
-                continue;
-            };
-            let channel = t
-                .channel_id
-                .as_deref()
-                .and_then(|c| map.channels.iter().position(|ch| ch.id == c));
-            let mut meta = Vec::new();
-            if let Some(ch) = channel {
-                meta.push(map.channels[ch].name.clone());
-            }
-            if let Some(owner) = &t.owner {
-                meta.push(format!("Owner: {owner}"));
-            }
-            items.push(Item {
-                id: t.id.clone(),
-                first: step,
-                last: step,
-                what: What::Touchpoint,
-                text: t.name.clone(),
-                meta: meta.join(" · "),
-                stripe: channel.map_or(style::lane_colour("touchpoints"), style::channel_colour),
-            });
-        }
-    }
-    if row.typed && row.kind == "metrics" {
-        for m in &map.metrics {
-            let step = m.step_id.as_deref().and_then(step_index).or_else(|| {
-                let t = map
-                    .touchpoints
-                    .iter()
-                    .find(|t| Some(&t.id) == m.touchpoint_id.as_ref())?;
-                t.step_id.as_deref().and_then(step_index)
-            });
-            let Some(step) = step else { continue };
-            let (meta, what) = metric_meta(map, m);
-            items.push(Item {
-                id: m.id.clone(),
-                first: step,
-                last: step,
-                what,
-                text: m.name.clone(),
-                meta,
-                stripe: style::lane_colour("metrics"),
-            });
-        }
-    }
-    let Some(lane_id) = &row.lane_id else {
-        return items;
-    };
-    for c in map.cards.iter().filter(|c| &c.lane_id == lane_id) {
-        let Some(first) = step_index(&c.step_id) else {
-            continue;
-        };
-        let last = c
-            .end_step_id
-            .as_deref()
-            .and_then(step_index)
-            .unwrap_or(first)
-            .max(first);
-        items.push(Item {
-            id: c.id.clone(),
-            first,
-            last,
-            what: What::Card {
-                hypothesis: !super::super::is_evidenced(c),
-            },
-            text: c.text.clone(),
-            meta: card_meta(map, c),
-            stripe: style::lane_colour(&row.kind),
-        });
-    }
-    items
-}
-
-/// A card's badges in words: evidence, severity, impact and effort, persona, status, owner, due.
-fn card_meta(map: &JourneyMap, c: &waymark_protocol::schema::Card) -> String {
-    let mut parts = Vec::new();
-    let level = c.evidence.as_deref().unwrap_or("hypothesis");
-    parts.push(format!("{} {level}", style::evidence_mark(Some(level))));
-    if let Some(s) = c.severity {
-        parts.push(format!("Severity {s}/5"));
-    }
-    match (c.impact, c.effort) {
-        (Some(i), Some(e)) => parts.push(format!("Impact {i} · Effort {e}")),
-        (Some(i), None) => parts.push(format!("Impact {i}")),
-        (None, Some(e)) => parts.push(format!("Effort {e}")),
-        (None, None) => {}
-    }
-    if let Some(p) = c
-        .persona_id
-        .as_deref()
-        .and_then(|p| map.personas.iter().find(|x| x.id == p))
-    {
-        parts.push(p.name.clone());
-    }
-    if let Some(s) = &c.status {
-        parts.push(s.clone());
-    }
-    if let Some(o) = &c.owner {
-        parts.push(format!("Owner: {o}"));
-    }
-    if let Some(d) = &c.due {
-        parts.push(format!("due {d}"));
-    }
-    parts.join(" · ")
-}
-
-/// A metric's latest value against its target, in words, and what the tile shows.
-fn metric_meta(map: &JourneyMap, m: &waymark_protocol::schema::Metric) -> (String, What) {
-    let unit = m.unit.as_deref().unwrap_or("");
-    let lower = m.direction.as_deref() == Some("lower-is-better");
-    let latest = super::super::latest(m, &map.measurements);
-    let mut values: Vec<&waymark_protocol::schema::Measurement> = map
-        .measurements
-        .iter()
-        .filter(|x| x.metric_id == m.id)
-        .collect();
-    values.sort_by(|a, b| (&a.date, &a.id).cmp(&(&b.date, &b.id)));
-    let off_target = match (latest, m.target) {
-        (Some(x), Some(t)) => Some(if lower { x.value > t } else { x.value < t }),
-        _ => None,
-    };
-    let mut text = String::new();
-    match latest {
-        Some(x) => {
-            let _ = write!(text, "{}", super::super::with_unit(x.value, unit));
-        }
-        None => text.push_str("not measured yet"),
-    }
-    if let Some(t) = m.target {
-        let _ = write!(
-            text,
-            " / target {} {}",
-            super::super::with_unit(t, unit),
-            if lower { "↓" } else { "↑" }
-        );
-    }
-    match off_target {
-        Some(true) => text.push_str(" · ▼ off target"),
-        Some(false) => text.push_str(" · ✓ on target"),
-        None => {}
-    }
-    if let Some(x) = latest {
-        let _ = write!(text, " · {}", x.date);
-    }
-    if let Some(o) = &m.owner {
-        let _ = write!(text, " · Owner: {o}");
-    }
-    (
-        text,
-        What::Metric {
-            off_target,
-            points: values.iter().map(|x| x.value).collect(),
-        },
-    )
 }
 
 /// The personas' profile boxes, flowing left to right under the title; returns them and the y

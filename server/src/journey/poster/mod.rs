@@ -4,11 +4,13 @@
 //! overlaps), written as SVG (`draw`), rasterised to PNG by resvg and converted to PDF by svg2pdf.
 //! On paper (A3 to A0, landscape) a long journey wraps into bands so its text stays ≥ 8 pt.
 
+mod content;
 mod draw;
 mod layout;
 mod style;
 
-pub use layout::{Layout, Part, Placed, Rect, What, layout, layout_in_bands, layout_part, wrap};
+pub use content::What;
+pub use layout::{Layout, Part, Placed, Rect, layout, layout_in_bands, layout_part, wrap};
 
 use pdf_writer::{Content, Finish, Name, Pdf, Ref};
 use resvg::{tiny_skia, usvg};
