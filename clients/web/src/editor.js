@@ -20,6 +20,7 @@ import { Zoom } from './zoom.js';
 import { Filters } from './filters.js';
 import { Search } from './search.js';
 import { Minimap } from './minimap.js';
+import { decorateSpans, installSpans, movedEnd } from './spans.js';
 
 const MAP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -69,6 +70,7 @@ class Editor {
     this.panel = 'details';
     this.afterRenderQueue = [];
     this.board = new Board(this);
+    installSpans(this);
     this.presence = new Presence(this);
     this.workshop = this.session.workshop;
     this.zoom = new Zoom(this);
@@ -325,6 +327,7 @@ class Editor {
     document.title = `${title} · Waymark`;
     if (document.activeElement !== this.titleInput) this.titleInput.value = this.map.meta.title;
     this.board.render();
+    decorateSpans(this);
     decorateBoard(this);
     this.search.refresh();
     this.minimap.schedule();
@@ -416,7 +419,9 @@ class Editor {
   moveCard(id, laneId, stepId, index) {
     if (this.blocked('cards', id, true) || (laneId !== this.map.cards.get(id)?.laneId && !this.laneOpen(laneId))) return;
     const cell = (this.map.cells.get(`${laneId}|${stepId}`) ?? []).filter((c) => c.id !== id);
-    M.moveCard(this.doc, id, laneId, stepId, Math.min(index, cell.length), cell);
+    // A spanning card keeps its length where the columns exist.
+    const end = movedEnd(this.map, this.map.cards.get(id), stepId);
+    M.moveCard(this.doc, id, laneId, stepId, Math.min(index, cell.length), cell, end === undefined ? {} : { endStepId: end });
   }
 
   async deleteCard(id, refocus = false) {

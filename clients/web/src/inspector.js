@@ -3,6 +3,7 @@
 import { h } from './dom.js';
 import * as M from './model.js';
 import { bindText } from './textbind.js';
+import { endStepField } from './spans.js';
 
 const LANE_NAMES = new Map(M.LANE_KINDS);
 let uid = 0;
@@ -101,6 +102,7 @@ function cardDetails(ed, card, cleanups) {
     h('div', { class: 'field-row' },
       place('laneId', ed.map.lanes.filter((l) => l.kind !== 'emotions').map((l) => [l.id, l.name || LANE_NAMES.get(l.kind) || l.kind]), card.laneId),
       place('stepId', ed.map.steps.map((s) => [s.id, s.name || 'Untitled step']), card.stepId)),
+    endStepField(ed, card),
     h('div', { class: 'field-row' },
       selectField(ed, 'cards', card.id, 'evidence', 'Evidence', card.evidence, M.EVIDENCE.map((e) => [e, e]), { blank: 'hypothesis' }),
       textField(ed, 'cards', card.id, 'evidenceSource', 'Evidence source', card.evidenceSource)),
