@@ -21,6 +21,7 @@ import { Filters } from './filters.js';
 import { Search } from './search.js';
 import { Minimap } from './minimap.js';
 import { decorateSpans, installSpans, movedEnd } from './spans.js';
+import { replaceKeepingFocus } from './panelkeep.js';
 
 const MAP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -104,6 +105,16 @@ class Editor {
     this.session.undo.on('stack-item-added', () => this.renderUndo());
     this.session.undo.on('stack-item-popped', () => this.renderUndo());
     document.addEventListener('keydown', (e) => this.globalKey(e));
+    // Alt+Enter on a card or header shows its details, the panel closed or not (Enter writes on it).
+    this.board.grid.addEventListener('keydown', (e) => {
+      const el = e.altKey && e.key === 'Enter' && !e.target.matches('input, textarea, select') && e.target.closest('.card[data-id], .step-head[data-id], .stage-head[data-id], .lane-head[data-id]');
+      if (!el) return;
+      e.preventDefault();
+      e.stopImmediatePropagation();
+      const collection = el.classList.contains('card') ? 'cards' : el.classList.contains('step-head') ? 'steps' : el.classList.contains('stage-head') ? 'stages' : 'lanes';
+      this.select(collection, el.dataset.id);
+      if (this.panel !== 'details') this.openPanel('details');
+    }, true);
     window.addEventListener('resize', () => this.schedule());
     window.waymarkEditor = this; // for the end-to-end tests and the curious: the live document
     this.renderStatus();
@@ -119,7 +130,7 @@ class Editor {
     this.undoBtn = h('button', { class: 'ghost icon-btn', text: '↶', title: 'Undo your last edit (Ctrl+Z)', attrs: { 'aria-label': 'Undo' }, dataset: { testid: 'undo' }, onclick: () => this.session.undo.undo() });
     this.redoBtn = h('button', { class: 'ghost icon-btn', text: '↷', title: 'Redo (Ctrl+Shift+Z)', attrs: { 'aria-label': 'Redo' }, dataset: { testid: 'redo' }, onclick: () => this.session.undo.redo() });
     this.panelButtons = new Map(['details', 'personas', 'comments', 'insights', 'versions', 'workshop'].map((p) => [p, h('button', {
-      class: 'ghost', text: p[0].toUpperCase() + p.slice(1), dataset: { testid: `panel-${p}` },
+      class: 'ghost', text: p[0].toUpperCase() + p.slice(1), dataset: { testid: `panel-${p}` }, title: p === 'details' ? 'Details of what is selected (Alt+Enter on a card)' : undefined,
       attrs: { 'aria-pressed': 'false', 'aria-controls': 'side-panel' }, onclick: () => this.openPanel(this.panel === p ? null : p),
     })]));
     const me = this.presence.avatars;
@@ -213,25 +224,41 @@ class Editor {
     } else this.renderPanel(true);
   }
 
-  /** Redraws the details or personas panel, unless someone is typing in it (their field is live). */
+  /**
+   * Redraws the details or personas panel when what it shows changed, also while someone types in
+   * it: the field being typed in stays as it is (panelkeep.js), the rest follows the document.
+   */
   renderPanel(force = false) {
     if (this.panel !== 'details' && this.panel !== 'personas') return;
-    if (!force && this.side.contains(document.activeElement) && document.activeElement.matches('input, textarea, select')) return;
     // Rebuilt only when what it shows changed: most updates are about other cards.
     const sig = this.panelSignature();
     if (!force && sig === this.panelSig) return;
     this.panelSig = sig;
-    this.panelCleanup?.();
-    if (this.panel === 'details') {
+    const previous = this.panelCleanup;
+    this.panelCleanup = null;
+    const { result: cleanup, kept, twin } = replaceKeepingFocus(this.panelBody, (el) => {
+      if (this.panel !== 'details') return renderPersonas(el, this);
       // Locked content shows its details as a viewer would: the server would undo any change.
       const sel = this.selection;
       const lock = sel && this.blocked(sel.collection, sel.id);
-      this.panelCleanup = renderDetails(this.panelBody, lock ? Object.create(this, { readOnly: { value: true } }) : this);
-      this.lockDetails(sel);
-    } else {
-      renderPersonas(this.panelBody, this);
-      this.panelCleanup = null;
+      const done = renderDetails(el, lock ? Object.create(this, { readOnly: { value: true } }) : this);
+      this.lockDetails(sel, el);
+      return done;
+    });
+    // A kept field keeps its binding to the document; its new twin's is dropped.
+    const binding = kept?._unbind;
+    if (kept) kept._unbind = null;
+    previous?.();
+    if (kept) {
+      twin._unbind?.();
+      twin._unbind = null;
+      kept._unbind = binding;
+      kept.id = twin.id; // its label points at the twin's id
     }
+    this.panelCleanup = () => {
+      cleanup?.();
+      kept?._unbind?.();
+    };
   }
 
   panelSignature() {
@@ -247,7 +274,7 @@ class Editor {
   }
 
   /** The lock of the selected card or lane in its details: a sign, and for facilitators a switch. */
-  lockDetails(sel) {
+  lockDetails(sel, into = this.panelBody) {
     if (!sel || (sel.collection !== 'cards' && sel.collection !== 'lanes')) return;
     const ws = this.workshop;
     const target = `${sel.collection}/${sel.id}`;
@@ -263,7 +290,7 @@ class Editor {
         onclick: () => ws.send(own ? 'unlock' : 'lock', { target }),
       }));
     }
-    if (parts.length) this.panelBody.append(h('div', { class: 'details-lock' }, ...parts));
+    if (parts.length) into.append(h('div', { class: 'details-lock' }, ...parts));
   }
 
   /**
@@ -357,8 +384,9 @@ class Editor {
     this.selection = collection ? { collection, id } : null;
     this.presence.setSelection(this.selection);
     this.board.markSelection();
-    // Panels that point at things stay open when one is picked; the others give way to its details.
-    if (collection && !['details', 'insights', 'comments', 'versions', 'workshop'].includes(this.panel)) this.openPanel('details');
+    // Panels that point at things stay open when one is picked, and so does a closed panel (the
+    // Details button or Alt+Enter opens it); only the personas give way to what was picked.
+    if (collection && this.panel === 'personas') this.openPanel('details');
     else if (this.panel === 'details') this.renderPanel(true);
     this.comments?.refresh();
     if (reveal && collection) {
