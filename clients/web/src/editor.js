@@ -22,6 +22,9 @@ import { Search } from './search.js';
 import { Minimap } from './minimap.js';
 import { decorateSpans, installSpans, movedEnd } from './spans.js';
 import { replaceKeepingFocus } from './panelkeep.js';
+import { decorateComments } from './commentbadges.js';
+import { bindText } from './textbind.js';
+import { Aware } from './aware.js';
 
 const MAP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -85,6 +88,7 @@ class Editor {
     });
     this.strip = new Strip(this);
     this.toast = toast;
+    this.aware = new Aware(this);
     this.buildPage(root);
     // The workshop's state is not in the document: a new one redraws what shows it.
     this.workshop.on((kind) => {
@@ -159,7 +163,7 @@ class Editor {
     const viewBar = h('div', { class: 'viewbar', attrs: { role: 'toolbar', 'aria-label': 'Board view' } },
       this.search.el, this.filters.el, h('span', { class: 'spacer' }), this.minimap.toggle, this.zoom.controls());
     this.boardArea = h('div', { class: 'board-area' }, viewBar, boardWrap);
-    root.replaceChildren(h('div', { class: 'editor' }, bar, this.strip.el, this.banner, h('div', { class: 'workspace' }, this.boardArea, this.loading, this.side)));
+    root.replaceChildren(h('div', { class: 'editor' }, bar, this.strip.el, this.banner, h('div', { class: 'workspace' }, this.boardArea, this.loading, this.side, this.aware.notices)));
     this.openPanel('details');
   }
 
@@ -254,6 +258,12 @@ class Editor {
       twin._unbind = null;
       kept._unbind = binding;
       kept.id = twin.id; // its label points at the twin's id
+      // A text replaced by a new Y.Text (a restored version does that): the field follows the new one.
+      if (twin._ytext && kept._ytext !== twin._ytext) {
+        kept._unbind?.();
+        kept._unbind = bindText(kept, twin._ytext, this.doc);
+        kept._ytext = twin._ytext;
+      }
     }
     this.panelCleanup = () => {
       cleanup?.();
@@ -356,6 +366,7 @@ class Editor {
     this.board.render();
     decorateSpans(this);
     decorateBoard(this);
+    decorateComments(this);
     this.search.refresh();
     this.minimap.schedule();
     this.presence.refresh();
@@ -363,6 +374,7 @@ class Editor {
     this.workshopPanel?.();
     this.comments?.refresh();
     this.renderUndo();
+    this.aware.remember();
     this.lastRender = performance.now() - started;
     this.renders = (this.renders ?? 0) + 1;
     const queue = this.afterRenderQueue.splice(0);
@@ -388,6 +400,7 @@ class Editor {
     // Details button or Alt+Enter opens it); only the personas give way to what was picked.
     if (collection && this.panel === 'personas') this.openPanel('details');
     else if (this.panel === 'details') this.renderPanel(true);
+    this.aware?.remember();
     this.comments?.refresh();
     if (reveal && collection) {
       const prefix = { cards: 'card', steps: 'step', stages: 'stage', lanes: 'lane' }[collection];

@@ -84,6 +84,7 @@ function cardDetails(ed, card, cleanups) {
   // Owned by the element: a redraw while it is typed in keeps it and its binding (panelkeep.js).
   if (ytext) {
     text._unbind = bindText(text, ytext, ed.doc);
+    text._ytext = ytext;
     cleanups.push(() => text._unbind?.());
   }
   else text.value = card.text;
