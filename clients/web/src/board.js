@@ -5,6 +5,7 @@ import { h } from './dom.js';
 import * as M from './model.js';
 import { renderEmotionLane } from './emotion.js';
 import { bindText } from './textbind.js';
+import { layoutSpans, renderSpanBand, rowTemplate } from './spans.js';
 
 const CARD = 'application/x-waymark-card';
 const STEP = 'application/x-waymark-step';
@@ -83,6 +84,7 @@ export class Board {
       for (const step of orphans) columns.push({ step, stage: null });
     }
     this.columns = columns;
+    this.spans = layoutSpans(map, columns);
     const template = `var(--head) repeat(${Math.max(1, columns.length)}, var(--col))`;
     if (this.grid.style.gridTemplateColumns !== template) this.grid.style.gridTemplateColumns = template;
 
@@ -90,12 +92,18 @@ export class Board {
     for (const g of groups) this.renderStage(g);
     columns.forEach((c, i) => this.renderStep(c, i));
     let row = 3;
+    const bandRows = new Set();
     for (const lane of map.lanes) {
-      this.renderLaneHead(lane, row);
+      // Cards spanning several steps get a band of their own above the lane's cells.
+      const top = row;
+      if (lane.kind !== 'emotions' && renderSpanBand(this, lane, row, columns)) bandRows.add(row++);
+      this.renderLaneHead(lane, top, row - top + 1);
       if (lane.kind === 'emotions') this.renderEmotions(lane, row, columns);
       else columns.forEach((c, i) => this.renderCell(lane, c, i, row));
       row++;
     }
+    const rows = rowTemplate(bandRows, row);
+    if (this.grid.style.gridTemplateRows !== rows) this.grid.style.gridTemplateRows = rows;
     if (!this.ed.readOnly) {
       place(this.keyed('add-lane', () => h('div', { class: 'add-lane' },
         h('button', { class: 'ghost', text: '+ Add lane', dataset: { testid: 'add-lane' }, onclick: () => this.ed.addLane() }),
@@ -193,7 +201,7 @@ export class Board {
     attr(el, 'title', step?.description || '');
   }
 
-  renderLaneHead(lane, row) {
+  renderLaneHead(lane, row, rows = 1) {
     const el = this.keyed(`lane:${lane.id}`, () => {
       const name = h('span', { class: 'head-name' });
       const kind = h('span', { class: 'lane-kind' });
@@ -214,7 +222,7 @@ export class Board {
     text(el._kind, [el._name.textContent === kindName ? null : kindName, persona?.name].filter(Boolean).join(' · '));
     if (el.dataset.id !== lane.id) el.dataset.id = lane.id;
     if (el.dataset.kind !== lane.kind) el.dataset.kind = lane.kind;
-    place(el, String(row));
+    place(el, rows > 1 ? `${row} / span ${rows}` : String(row));
   }
 
   renderEmotions(lane, row, columns) {
@@ -245,7 +253,7 @@ export class Board {
     if (!step) return;
     attr(el, 'aria-label', `${lane.name} at ${step.name}`);
     if (el._add) attr(el._add, 'aria-label', `Add a card: ${lane.name} at ${step.name}`);
-    const cards = this.ed.map.cells.get(`${lane.id}|${step.id}`) ?? [];
+    const cards = (this.ed.map.cells.get(`${lane.id}|${step.id}`) ?? []).filter((c) => !this.spans.cards.has(c.id));
     const children = cards.map((c) => this.renderCard(c, lane));
     if (el._add) children.push(el._add);
     const drop = el.querySelector('.drop-line');
@@ -583,10 +591,6 @@ function cardMeta(card, lane, links, persona, map) {
   if (card.owner || card.due) out.push(h('span', { class: 'badge', text: [card.owner, card.due].filter(Boolean).join(' · ') }));
   if (persona) out.push(h('span', { class: 'badge persona', text: persona.name }));
   if (links) out.push(h('span', { class: 'badge link', title: `${links} linked card${links > 1 ? 's' : ''}`, text: `⇄ ${links}` }));
-  if (card.endStepId) {
-    const end = map.steps.find((s) => s.id === card.endStepId);
-    if (end) out.push(h('span', { class: 'badge', text: `→ ${end.name}` }));
-  }
   if (card.imageUrl && /^https?:\/\//.test(card.imageUrl)) {
     out.push(h('img', { class: 'card-image', src: card.imageUrl, alt: card.text || 'Picture', loading: 'lazy', referrerPolicy: 'no-referrer' }));
   }

@@ -20,6 +20,11 @@ import { Zoom } from './zoom.js';
 import { Filters } from './filters.js';
 import { Search } from './search.js';
 import { Minimap } from './minimap.js';
+import { decorateSpans, installSpans, movedEnd } from './spans.js';
+import { replaceKeepingFocus } from './panelkeep.js';
+import { decorateComments } from './commentbadges.js';
+import { bindText } from './textbind.js';
+import { Aware } from './aware.js';
 
 const MAP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -69,6 +74,7 @@ class Editor {
     this.panel = 'details';
     this.afterRenderQueue = [];
     this.board = new Board(this);
+    installSpans(this);
     this.presence = new Presence(this);
     this.workshop = this.session.workshop;
     this.zoom = new Zoom(this);
@@ -82,6 +88,7 @@ class Editor {
     });
     this.strip = new Strip(this);
     this.toast = toast;
+    this.aware = new Aware(this);
     this.buildPage(root);
     // The workshop's state is not in the document: a new one redraws what shows it.
     this.workshop.on((kind) => {
@@ -102,6 +109,16 @@ class Editor {
     this.session.undo.on('stack-item-added', () => this.renderUndo());
     this.session.undo.on('stack-item-popped', () => this.renderUndo());
     document.addEventListener('keydown', (e) => this.globalKey(e));
+    // Alt+Enter on a card or header shows its details, the panel closed or not (Enter writes on it).
+    this.board.grid.addEventListener('keydown', (e) => {
+      const el = e.altKey && e.key === 'Enter' && !e.target.matches('input, textarea, select') && e.target.closest('.card[data-id], .step-head[data-id], .stage-head[data-id], .lane-head[data-id]');
+      if (!el) return;
+      e.preventDefault();
+      e.stopImmediatePropagation();
+      const collection = el.classList.contains('card') ? 'cards' : el.classList.contains('step-head') ? 'steps' : el.classList.contains('stage-head') ? 'stages' : 'lanes';
+      this.select(collection, el.dataset.id);
+      if (this.panel !== 'details') this.openPanel('details');
+    }, true);
     window.addEventListener('resize', () => this.schedule());
     window.waymarkEditor = this; // for the end-to-end tests and the curious: the live document
     this.renderStatus();
@@ -117,7 +134,7 @@ class Editor {
     this.undoBtn = h('button', { class: 'ghost icon-btn', text: '↶', title: 'Undo your last edit (Ctrl+Z)', attrs: { 'aria-label': 'Undo' }, dataset: { testid: 'undo' }, onclick: () => this.session.undo.undo() });
     this.redoBtn = h('button', { class: 'ghost icon-btn', text: '↷', title: 'Redo (Ctrl+Shift+Z)', attrs: { 'aria-label': 'Redo' }, dataset: { testid: 'redo' }, onclick: () => this.session.undo.redo() });
     this.panelButtons = new Map(['details', 'personas', 'comments', 'insights', 'versions', 'workshop'].map((p) => [p, h('button', {
-      class: 'ghost', text: p[0].toUpperCase() + p.slice(1), dataset: { testid: `panel-${p}` },
+      class: 'ghost', text: p[0].toUpperCase() + p.slice(1), dataset: { testid: `panel-${p}` }, title: p === 'details' ? 'Details of what is selected (Alt+Enter on a card)' : undefined,
       attrs: { 'aria-pressed': 'false', 'aria-controls': 'side-panel' }, onclick: () => this.openPanel(this.panel === p ? null : p),
     })]));
     const me = this.presence.avatars;
@@ -146,7 +163,7 @@ class Editor {
     const viewBar = h('div', { class: 'viewbar', attrs: { role: 'toolbar', 'aria-label': 'Board view' } },
       this.search.el, this.filters.el, h('span', { class: 'spacer' }), this.minimap.toggle, this.zoom.controls());
     this.boardArea = h('div', { class: 'board-area' }, viewBar, boardWrap);
-    root.replaceChildren(h('div', { class: 'editor' }, bar, this.strip.el, this.banner, h('div', { class: 'workspace' }, this.boardArea, this.loading, this.side)));
+    root.replaceChildren(h('div', { class: 'editor' }, bar, this.strip.el, this.banner, h('div', { class: 'workspace' }, this.boardArea, this.loading, this.side, this.aware.notices)));
     this.openPanel('details');
   }
 
@@ -211,25 +228,47 @@ class Editor {
     } else this.renderPanel(true);
   }
 
-  /** Redraws the details or personas panel, unless someone is typing in it (their field is live). */
+  /**
+   * Redraws the details or personas panel when what it shows changed, also while someone types in
+   * it: the field being typed in stays as it is (panelkeep.js), the rest follows the document.
+   */
   renderPanel(force = false) {
     if (this.panel !== 'details' && this.panel !== 'personas') return;
-    if (!force && this.side.contains(document.activeElement) && document.activeElement.matches('input, textarea, select')) return;
     // Rebuilt only when what it shows changed: most updates are about other cards.
     const sig = this.panelSignature();
     if (!force && sig === this.panelSig) return;
     this.panelSig = sig;
-    this.panelCleanup?.();
-    if (this.panel === 'details') {
+    const previous = this.panelCleanup;
+    this.panelCleanup = null;
+    const { result: cleanup, kept, twin } = replaceKeepingFocus(this.panelBody, (el) => {
+      if (this.panel !== 'details') return renderPersonas(el, this);
       // Locked content shows its details as a viewer would: the server would undo any change.
       const sel = this.selection;
       const lock = sel && this.blocked(sel.collection, sel.id);
-      this.panelCleanup = renderDetails(this.panelBody, lock ? Object.create(this, { readOnly: { value: true } }) : this);
-      this.lockDetails(sel);
-    } else {
-      renderPersonas(this.panelBody, this);
-      this.panelCleanup = null;
+      const done = renderDetails(el, lock ? Object.create(this, { readOnly: { value: true } }) : this);
+      this.lockDetails(sel, el);
+      return done;
+    });
+    // A kept field keeps its binding to the document; its new twin's is dropped.
+    const binding = kept?._unbind;
+    if (kept) kept._unbind = null;
+    previous?.();
+    if (kept) {
+      twin._unbind?.();
+      twin._unbind = null;
+      kept._unbind = binding;
+      kept.id = twin.id; // its label points at the twin's id
+      // A text replaced by a new Y.Text (a restored version does that): the field follows the new one.
+      if (twin._ytext && kept._ytext !== twin._ytext) {
+        kept._unbind?.();
+        kept._unbind = bindText(kept, twin._ytext, this.doc);
+        kept._ytext = twin._ytext;
+      }
     }
+    this.panelCleanup = () => {
+      cleanup?.();
+      kept?._unbind?.();
+    };
   }
 
   panelSignature() {
@@ -245,7 +284,7 @@ class Editor {
   }
 
   /** The lock of the selected card or lane in its details: a sign, and for facilitators a switch. */
-  lockDetails(sel) {
+  lockDetails(sel, into = this.panelBody) {
     if (!sel || (sel.collection !== 'cards' && sel.collection !== 'lanes')) return;
     const ws = this.workshop;
     const target = `${sel.collection}/${sel.id}`;
@@ -261,7 +300,7 @@ class Editor {
         onclick: () => ws.send(own ? 'unlock' : 'lock', { target }),
       }));
     }
-    if (parts.length) this.panelBody.append(h('div', { class: 'details-lock' }, ...parts));
+    if (parts.length) into.append(h('div', { class: 'details-lock' }, ...parts));
   }
 
   /**
@@ -325,7 +364,9 @@ class Editor {
     document.title = `${title} · Waymark`;
     if (document.activeElement !== this.titleInput) this.titleInput.value = this.map.meta.title;
     this.board.render();
+    decorateSpans(this);
     decorateBoard(this);
+    decorateComments(this);
     this.search.refresh();
     this.minimap.schedule();
     this.presence.refresh();
@@ -333,6 +374,7 @@ class Editor {
     this.workshopPanel?.();
     this.comments?.refresh();
     this.renderUndo();
+    this.aware.remember();
     this.lastRender = performance.now() - started;
     this.renders = (this.renders ?? 0) + 1;
     const queue = this.afterRenderQueue.splice(0);
@@ -354,9 +396,11 @@ class Editor {
     this.selection = collection ? { collection, id } : null;
     this.presence.setSelection(this.selection);
     this.board.markSelection();
-    // Panels that point at things stay open when one is picked; the others give way to its details.
-    if (collection && !['details', 'insights', 'comments', 'versions', 'workshop'].includes(this.panel)) this.openPanel('details');
+    // Panels that point at things stay open when one is picked, and so does a closed panel (the
+    // Details button or Alt+Enter opens it); only the personas give way to what was picked.
+    if (collection && this.panel === 'personas') this.openPanel('details');
     else if (this.panel === 'details') this.renderPanel(true);
+    this.aware?.remember();
     this.comments?.refresh();
     if (reveal && collection) {
       const prefix = { cards: 'card', steps: 'step', stages: 'stage', lanes: 'lane' }[collection];
@@ -416,7 +460,9 @@ class Editor {
   moveCard(id, laneId, stepId, index) {
     if (this.blocked('cards', id, true) || (laneId !== this.map.cards.get(id)?.laneId && !this.laneOpen(laneId))) return;
     const cell = (this.map.cells.get(`${laneId}|${stepId}`) ?? []).filter((c) => c.id !== id);
-    M.moveCard(this.doc, id, laneId, stepId, Math.min(index, cell.length), cell);
+    // A spanning card keeps its length where the columns exist.
+    const end = movedEnd(this.map, this.map.cards.get(id), stepId);
+    M.moveCard(this.doc, id, laneId, stepId, Math.min(index, cell.length), cell, end === undefined ? {} : { endStepId: end });
   }
 
   async deleteCard(id, refocus = false) {

@@ -3,6 +3,7 @@
 import { h } from './dom.js';
 import * as M from './model.js';
 import { bindText } from './textbind.js';
+import { endStepField } from './spans.js';
 
 const LANE_NAMES = new Map(M.LANE_KINDS);
 let uid = 0;
@@ -80,7 +81,12 @@ function cardDetails(ed, card, cleanups) {
   const text = h('textarea', { rows: 4, attrs: { 'aria-label': 'Card text' }, dataset: { testid: 'details-text' } });
   text.disabled = ed.readOnly;
   const ytext = ed.readOnly ? null : ed.cardText(card.id);
-  if (ytext) cleanups.push(bindText(text, ytext, ed.doc));
+  // Owned by the element: a redraw while it is typed in keeps it and its binding (panelkeep.js).
+  if (ytext) {
+    text._unbind = bindText(text, ytext, ed.doc);
+    text._ytext = ytext;
+    cleanups.push(() => text._unbind?.());
+  }
   else text.value = card.text;
   // Where the card is: also how a card whose lane or step is gone (SCHEMA.md §7) is placed again.
   const place = (key, options, current) => {
@@ -101,6 +107,7 @@ function cardDetails(ed, card, cleanups) {
     h('div', { class: 'field-row' },
       place('laneId', ed.map.lanes.filter((l) => l.kind !== 'emotions').map((l) => [l.id, l.name || LANE_NAMES.get(l.kind) || l.kind]), card.laneId),
       place('stepId', ed.map.steps.map((s) => [s.id, s.name || 'Untitled step']), card.stepId)),
+    endStepField(ed, card),
     h('div', { class: 'field-row' },
       selectField(ed, 'cards', card.id, 'evidence', 'Evidence', card.evidence, M.EVIDENCE.map((e) => [e, e]), { blank: 'hypothesis' }),
       textField(ed, 'cards', card.id, 'evidenceSource', 'Evidence source', card.evidenceSource)),
@@ -138,7 +145,7 @@ function linkSection(ed, card, kind) {
       : l.kind === 'implements' ? (l.from === card.id ? 'Implements' : 'Implemented by') : 'Related to';
     return h('li', { dataset: { testid: 'link' } },
       h('button', { class: 'linklike', text: `${verb}: ${name(other)}`, onclick: () => ed.select('cards', other, true) }),
-      ed.readOnly ? null : h('button', { class: 'ghost small', text: 'Unlink', attrs: { 'aria-label': `Unlink ${name(other)}` }, onclick: () => M.deleteLink(ed.doc, l.id) }));
+      ed.readOnly ? null : h('button', { class: 'ghost small', text: 'Unlink', dataset: { testid: 'unlink' }, attrs: { 'aria-label': `Unlink ${name(other)}` }, onclick: () => M.deleteLink(ed.doc, l.id) }));
   });
   const section = h('section', { class: 'links' }, h('h3', { text: 'Links' }), rows.length ? h('ul', {}, ...rows) : h('p', { class: 'muted', text: 'Not linked to other cards.' }));
   if (ed.readOnly) return section;
@@ -149,7 +156,8 @@ function linkSection(ed, card, kind) {
     opportunities: ['pain-points', 'improvements'],
     improvements: ['opportunities', 'pain-points'],
   }[kind];
-  const linked = new Set(map.links.flatMap((l) => [l.from, l.to]).filter((x) => x !== card.id));
+  // Cards already linked to this one (a card linked elsewhere may still be linked here).
+  const linked = new Set(map.links.filter((l) => l.from === card.id || l.to === card.id).flatMap((l) => [l.from, l.to]).filter((x) => x !== card.id));
   const candidates = [...map.cards.values()].filter((c) => c.id !== card.id && !linked.has(c.id) && (!wanted || wanted.includes(laneKind(c))));
   if (!candidates.length) return section;
   const select = h('select', { attrs: { 'aria-label': 'Card to link' }, dataset: { testid: 'link-target' } },

@@ -147,8 +147,8 @@ export function addCard(doc, laneId, stepId, index, cellCards, text = '') {
 }
 
 /** Moves a card to position `index` of a cell (the cell's cards without the card itself). */
-export function moveCard(doc, cardId, laneId, stepId, index, cellCards) {
-  update(doc, 'cards', cardId, { laneId, stepId, rank: rankAt(cellCards, index, cardId) });
+export function moveCard(doc, cardId, laneId, stepId, index, cellCards, extra = {}) {
+  update(doc, 'cards', cardId, { laneId, stepId, rank: rankAt(cellCards, index, cardId), ...extra });
 }
 
 function deleteCardIn(doc, id) {

@@ -49,8 +49,9 @@ export class Session {
     this.doc = new Y.Doc();
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
     this.provider = new WebsocketProvider(`${scheme}://${location.host}/maps`, mapId, this.doc, {
-      // `ext=workshop` (PROTOCOL.md §9.2): the server then sends the workshop's state to this page.
-      params: token ? { token, ext: 'workshop' } : { ext: 'workshop' },
+      // `ext=workshop` (PROTOCOL.md §9.2): the server then sends the workshop's state to this page;
+      // `events` (§9.1) tells it of versions restored (aware.js).
+      params: token ? { token, ext: 'workshop,events' } : { ext: 'workshop,events' },
       // The server sends its own step 1 and answers ours; one resync a minute catches anything lost.
       resyncInterval: 60_000,
       maxBackoffTime: 2500,
