@@ -294,11 +294,11 @@ class Editor {
     this.statusEl.textContent = { connected: 'Live', syncing: 'Syncing…', connecting: 'Reconnecting…', disconnected: 'Offline', closed: 'Closed' }[state] ?? state;
     const local = s.local?.loaded;
     this.loading.hidden = s.synced || !!s.fatal || (local && s.local.hadContent);
-    renderSaved(this.savedEl, s, state);
+    const saved = renderSaved(this.savedEl, s, state);
     let message = null;
     if (s.fatal) message = s.fatal.message;
+    else if (saved) message = saved;
     else if (s.synced && state !== 'connected') message = `Connection lost. Your edits are kept ${local ? 'on this device' : 'here'} and will be sent when it returns. Reconnecting…`;
-    else if (local && s.local.hadContent && state === 'disconnected') message = 'The server cannot be reached: this is the copy saved on this device. Your edits are kept on this device and will be sent when the connection returns.';
     else if (!s.synced && state !== 'connected' && state !== 'syncing' && s.provider.wsUnsuccessfulReconnects > 2) message = 'Cannot reach the server. Retrying…';
     this.banner.hidden = !message;
     this.banner.textContent = message ?? '';
