@@ -183,6 +183,39 @@ test('a map deleted while the tab was away does not come back, and its copy is c
   }
 });
 
+test('a copy of a map deleted and created again under the same id does not merge into the new map', async () => {
+  const m = await templateMap(base, 'offline-reborn');
+  const proxy = await startProxy(new URL(base).host);
+  const first = await newPerson(browser, 'Ana');
+  const context = first.context();
+  try {
+    await openMap(first, proxy.url, 'offline-reborn');
+    proxy.cut();
+    await first.locator('[data-testid=connection][data-status=disconnected]').waitFor();
+    await addCard(first, m.lane('actions'), m.steps[0], 'Written for the old map');
+    await saysUnsent(first);
+    await eventually('the edit safe in IndexedDB', () => first.evaluate(() => window.waymarkEditor.session.local.safe));
+    assert.deepEqual(first.errors, []);
+    await first.close();
+
+    await rest(base, '/maps/offline-reborn', { method: 'DELETE' });
+    const reborn = await templateMap(base, 'offline-reborn');
+    assert.notEqual(reborn.map.meta.createdAt, m.map.meta.createdAt);
+    proxy.restore();
+    const again = await samePerson(context);
+    await openMap(again, proxy.url, 'offline-reborn');
+    // An edit made now reaches the server after anything the page sent when it connected.
+    await addCard(again, reborn.lane('actions'), reborn.steps[1], 'Written for the new map');
+    await eventually('the new edit on the server', async () => (await serverCards(base, 'offline-reborn')).includes('Written for the new map'));
+    assert.ok(!(await serverCards(base, 'offline-reborn')).includes('Written for the old map'), 'the old copy stayed out of the new map');
+    assert.equal(await cardWithText(again, 'Written for the old map').count(), 0);
+    assert.deepEqual(again.errors, []);
+  } finally {
+    await context.close();
+    await proxy.close();
+  }
+});
+
 test('another person\'s token in the same browser never sees or sends the copy; a viewer keeps none', async () => {
   const ana = await mint(WAYMARK_BIN, SECRET, { user: 'ana', name: 'Ana Editor', map: 'shared-*', role: 'editor' });
   const ben = await mint(WAYMARK_BIN, SECRET, { user: 'ben', name: 'Ben Editor', map: 'shared-*', role: 'editor' });
