@@ -25,20 +25,27 @@ import { replaceKeepingFocus } from './panelkeep.js';
 import { decorateComments } from './commentbadges.js';
 import { bindText } from './textbind.js';
 import { Aware } from './aware.js';
+import { clearLocalCopy, hasLocalCopy } from './localcopy.js';
+import { renderSaved, savedNote } from './saved.js';
 
 const MAP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export async function openEditor(root, mapId) {
   document.title = `${mapId} · Waymark`;
   if (!MAP_ID.test(mapId)) return fail(root, `“${mapId}” is not a map id: ids are letters, digits, “.”, “_” and “-”.`);
+  let found;
   try {
-    await api(`/maps/${encodeURIComponent(mapId)}`);
+    found = await api(`/maps/${encodeURIComponent(mapId)}`);
   } catch (e) {
-    if (e.status === 404) return missing(root, mapId);
+    if (e.status === 404) {
+      await clearLocalCopy(mapId); // the map was deleted while this device was away
+      return missing(root, mapId);
+    }
     if (e.status === 401 || e.status === 403) return fail(root, explain(e));
-    return fail(root, `The map could not be opened: ${explain(e)}`);
+    // Out of reach: the copy on this device, if there is one, opens and waits for the server.
+    if (e.status !== 0 || !roleAtLeast('editor') || !(await hasLocalCopy(mapId))) return fail(root, `The map could not be opened: ${explain(e)}`);
   }
-  new Editor(root, mapId);
+  new Editor(root, mapId, { verified: !!found, createdAt: found?.map?.meta?.createdAt ?? null });
 }
 
 function fail(root, message) {
@@ -64,10 +71,10 @@ function missing(root, mapId) {
 }
 
 class Editor {
-  constructor(root, mapId) {
+  constructor(root, mapId, found = {}) {
     this.mapId = mapId;
     this.readOnly = !roleAtLeast('editor');
-    this.session = new Session(mapId);
+    this.session = new Session(mapId, found);
     this.doc = this.session.doc;
     this.map = M.readMap(this.doc);
     this.selection = null;
@@ -94,16 +101,10 @@ class Editor {
     this.workshop.on((kind) => {
       if (kind === 'state') this.schedule();
     });
-    this.doc.on('update', (update, origin) => {
-      // An edit made while offline lives only in this tab until the connection returns.
-      if (origin !== this.session.provider && this.session.status !== 'connected') this.unsent = true;
-      this.schedule();
-    });
-    this.session.provider.on('sync', (synced) => {
-      if (synced) this.unsent = false;
-    });
+    this.doc.on('update', () => this.schedule());
     window.addEventListener('beforeunload', (e) => {
-      if (this.unsent) e.preventDefault(); // the browser asks before the edits are thrown away
+      // The browser asks before edits are thrown away: not when they wait on this device.
+      if (this.unsent && !(this.session.local?.loaded && this.session.local.safe)) e.preventDefault();
     });
     this.session.onState(() => this.renderStatus());
     this.session.undo.on('stack-item-added', () => this.renderUndo());
@@ -131,6 +132,7 @@ class Editor {
     this.titleInput = h('input', { class: 'title-input', attrs: { 'aria-label': 'Map title' }, dataset: { testid: 'map-title' }, readOnly: this.readOnly });
     this.titleInput.addEventListener('input', () => M.setTitle(this.doc, this.titleInput.value));
     this.statusEl = h('span', { class: 'status', dataset: { testid: 'connection' }, attrs: { role: 'status' } });
+    this.savedEl = savedNote();
     this.undoBtn = h('button', { class: 'ghost icon-btn', text: '↶', title: 'Undo your last edit (Ctrl+Z)', attrs: { 'aria-label': 'Undo' }, dataset: { testid: 'undo' }, onclick: () => this.session.undo.undo() });
     this.redoBtn = h('button', { class: 'ghost icon-btn', text: '↷', title: 'Redo (Ctrl+Shift+Z)', attrs: { 'aria-label': 'Redo' }, dataset: { testid: 'redo' }, onclick: () => this.session.undo.redo() });
     this.panelButtons = new Map(['details', 'personas', 'comments', 'insights', 'versions', 'workshop'].map((p) => [p, h('button', {
@@ -142,6 +144,7 @@ class Editor {
       h('a', { class: 'back', href: '/', text: '← Maps', title: 'All maps' }),
       this.titleInput,
       this.statusEl,
+      this.savedEl,
       h('span', { class: 'spacer' }),
       me,
       this.strip.controls(),
@@ -323,18 +326,28 @@ class Editor {
 
   renderStatus() {
     const s = this.session;
-    const state = s.fatal ? 'closed' : s.status === 'connected' ? (s.synced ? 'connected' : 'syncing') : s.status;
+    // Between attempts that failed, the page is offline, not about to be connected.
+    const away = s.provider.wsUnsuccessfulReconnects > 0;
+    const state = s.fatal ? 'closed' : s.status === 'connected' ? (s.synced ? 'connected' : 'syncing') : away ? 'disconnected' : s.status;
     this.statusEl.dataset.status = state;
     this.statusEl.textContent = { connected: 'Live', syncing: 'Syncing…', connecting: 'Reconnecting…', disconnected: 'Offline', closed: 'Closed' }[state] ?? state;
-    this.loading.hidden = s.synced || !!s.fatal;
+    const local = s.local?.loaded;
+    this.loading.hidden = s.synced || !!s.fatal || (local && s.local.hadContent);
+    const saved = renderSaved(this.savedEl, s, state);
     let message = null;
     if (s.fatal) message = s.fatal.message;
-    else if (s.synced && state !== 'connected') message = 'Connection lost. Your edits are kept here and will be sent when it returns. Reconnecting…';
+    else if (saved) message = saved;
+    else if (s.synced && state !== 'connected') message = `Connection lost. Your edits are kept ${local ? 'on this device' : 'here'} and will be sent when it returns. Reconnecting…`;
     else if (!s.synced && state !== 'connected' && state !== 'syncing' && s.provider.wsUnsuccessfulReconnects > 2) message = 'Cannot reach the server. Retrying…';
     this.banner.hidden = !message;
     this.banner.textContent = message ?? '';
     this.banner.dataset.kind = s.fatal ? 'error' : 'offline';
     if (s.fatal?.code === 4004) this.readOnly = true;
+  }
+
+  /** Whether this page has changes the server has not confirmed (a deleted map's no longer count). */
+  get unsent() {
+    return this.session.outbox.unsent > 0 && this.session.fatal?.code !== 4004;
   }
 
   renderUndo() {

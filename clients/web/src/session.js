@@ -2,9 +2,11 @@
 import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
 import { COLLECTIONS, LOCAL } from './model.js';
-import { claims, token } from './api.js';
+import { claims, roleAtLeast, token } from './api.js';
 import { COLOURS } from './colours.js';
 import { Workshop } from './workshop.js';
+import { LocalCopy, localAvailable } from './localcopy.js';
+import { Outbox } from './outbox.js';
 
 const NAME_KEY = 'waymark.name';
 
@@ -41,12 +43,21 @@ const FINAL_CLOSES = {
   4001: 'Your access token has expired. Open the map again with a new link.',
   4004: 'This map has been deleted.',
   4009: 'The map has reached the size limit of the server; the last edit was not saved. Reload the page to continue.',
+  4403: 'Your access token does not cover this map any more.',
 };
 
 export class Session {
-  constructor(mapId) {
+  /**
+   * `verified`: the page has just seen the map on the server; `createdAt`: the server's
+   * `meta.createdAt` of it (see LocalCopy).
+   */
+  constructor(mapId, { verified = false, createdAt = null } = {}) {
     this.mapId = mapId;
     this.doc = new Y.Doc();
+    // Only a page that can send its edits keeps a copy: a viewer's would hold edits it can never
+    // send (PROTOCOL.md §1.5), and it reads the map from the server each time.
+    this.local = roleAtLeast('editor') && localAvailable() ? new LocalCopy(mapId, this.doc, { createdAt }) : null;
+    this.outbox = new Outbox(mapId, this.doc, { verified });
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
     this.provider = new WebsocketProvider(`${scheme}://${location.host}/maps`, mapId, this.doc, {
       // `ext=workshop` (PROTOCOL.md §9.2): the server then sends the workshop's state to this page;
@@ -56,6 +67,23 @@ export class Session {
       resyncInterval: 60_000,
       maxBackoffTime: 2500,
       shouldReconnect: (event) => !(event.code in FINAL_CLOSES),
+      WebSocketPolyfill: this.outbox.socketClass(),
+      connect: false,
+    });
+    // Tabs of one person share edits directly; a tab opened with another person's token does not.
+    this.provider.bcChannel += `#${claims?.sub ?? ''}`;
+    this.outbox.foreign = (origin) => origin === this.provider || !!this.local?.isOrigin(origin);
+    this.outbox.onChange(() => {
+      this.local?.saveUnsent(this.outbox.unsent);
+      this.emit();
+    });
+    this.local?.onChange(() => this.emit());
+    // The stored copy first: the map shows without waiting for the server, and the server is then
+    // sent only what it lacks.
+    Promise.resolve(this.local?.ready).then(() => {
+      if (this.destroyed) return;
+      this.outbox.restore(this.local?.loaded ? this.local.unsent : 0);
+      this.provider.connect();
     });
     this.workshop = new Workshop(this.provider);
     this.awareness = this.provider.awareness;
@@ -82,6 +110,8 @@ export class Session {
     });
     this.provider.on('closed', ({ code, reason }) => {
       this.fatal = { code, message: FINAL_CLOSES[code] ?? `The server closed the connection (${code} ${reason}).` };
+      // A deleted map's copy must not bring it back, here or in the next page that opens it.
+      if (code === 4004) this.local?.clear();
       this.emit();
     });
   }
@@ -97,6 +127,9 @@ export class Session {
   }
 
   destroy() {
+    this.destroyed = true;
+    this.outbox.destroy();
+    this.local?.destroy();
     this.undo.destroy();
     this.provider.destroy();
     this.doc.destroy();
