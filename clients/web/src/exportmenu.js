@@ -17,6 +17,16 @@ const FORMATS = [
   ['pdf', 'PDF poster', 'pdf', 'The map to print'],
 ];
 
+/**
+ * Sheets for a printed poster, landscape: the server keeps its text at 8 pt or more, wrapping a long
+ * journey into bands or tiling it over several pages.
+ */
+const PAPERS = [
+  ['a3', 'A3', 'Over several sheets if the map needs it'],
+  ['a1', 'A1', 'A wall poster'],
+  ['a0', 'A0', 'The largest sheet'],
+];
+
 /** A file name made from a title: "Checkout — mobile!" → "checkout-mobile". */
 export function slug(title, fallback = 'map') {
   const s = String(title ?? '')
@@ -34,7 +44,7 @@ export function slug(title, fallback = 'map') {
 export function exportMenu(ctx) {
   const n = ++instances;
   const currentTitle = () => (typeof ctx.title === 'function' ? ctx.title() : ctx.title);
-  const path = (format) => `/maps/${encodeURIComponent(ctx.mapId)}/export/${format}`;
+  const path = (format, paper) => `/maps/${encodeURIComponent(ctx.mapId)}/export/${format}${paper ? `?paper=${paper}` : ''}`;
   const menuId = `export-menu-${n}`;
   const buttonId = `export-button-${n}`;
 
@@ -54,6 +64,8 @@ export function exportMenu(ctx) {
 
   const menu = h('ul', { id: menuId, class: 'export-menu', hidden: true, attrs: { role: 'menu', 'aria-labelledby': buttonId } },
     FORMATS.map(([format, name, ext, hint]) => item(`export-${format}`, name, hint, () => download(format, name, ext))),
+    h('li', { attrs: { role: 'separator' }, class: 'export-separator' }),
+    PAPERS.map(([paper, sheet, hint]) => item(`export-pdf-${paper}`, `PDF poster on ${sheet}`, hint, () => download('pdf', `PDF poster on ${sheet}`, 'pdf', paper))),
     h('li', { attrs: { role: 'separator' }, class: 'export-separator' }),
     item('export-preview', 'Preview poster', 'See the poster before downloading it', () => preview()));
 
@@ -141,13 +153,13 @@ export function exportMenu(ctx) {
     wrap.classList.toggle('export-busy', busy > 0);
   }
 
-  async function download(format, name, ext) {
+  async function download(format, name, ext, paper = null) {
     const slow = ['png', 'pdf'].includes(format);
     if (slow) toast(`Preparing the ${name}…`);
     setBusy(1);
     try {
-      const blob = await fetchBlob(path(format));
-      saveBlob(blob, `${slug(currentTitle(), slug(ctx.mapId))}.${ext}`);
+      const blob = await fetchBlob(path(format, paper));
+      saveBlob(blob, `${slug(currentTitle(), slug(ctx.mapId))}${paper ? `-${paper}` : ''}.${ext}`);
     } catch (err) {
       toast(`The ${name} could not be exported. ${explain(err)}`, 'error');
     } finally {
