@@ -9,7 +9,7 @@ import { addMetric, addTouchpoint } from './measuresedit.js';
 import { addLane } from './model.js';
 
 const KINDS = { touchpoints: 'Touchpoints', metrics: 'Metrics' };
-const SPARK = { width: 96, height: 26, pad: 3 };
+const SPARK = { width: 120, height: 28, pad: 3 };
 const perMap = new WeakMap();
 
 /**
@@ -118,7 +118,7 @@ function touchpointChip(board, t, looks) {
   }), false);
   const look = t.channelId ? looks.get(t.channelId) : null;
   return rebuild(el, [t.name, t.owner, look?.name, look?.colour, look?.icon].join('\u0001'), () => {
-    el.style.setProperty('--channel', look?.colour ?? 'var(--line)');
+    el.style.setProperty('--channel', look?.colour ?? 'var(--ink-3)');
     el.replaceChildren(
       h('span', { class: 'tp-icon', text: look?.icon ?? '·', attrs: { 'aria-hidden': 'true' } }),
       h('span', { class: 'tp-body' },
@@ -148,14 +148,15 @@ function metricTile(board, m, map) {
     const state = m.target === null || !m.current ? 'none' : m.off ? 'off' : 'on';
     el.dataset.state = state;
     const status = { off: '⚠ Off target', on: '✓ On target', none: '' }[state];
-    el.replaceChildren(
+    el.replaceChildren(...[
       h('span', { class: 'metric-head' },
         h('span', { class: 'metric-name', text: m.name || 'Unnamed metric' }),
         h('span', { class: 'metric-dir', text: lower ? '↓' : '↑', title: lower ? 'Lower is better' : 'Higher is better', attrs: { 'aria-hidden': 'true' } })),
       h('span', { class: 'metric-value', dataset: { testid: 'metric-value' }, text: valueLine(m) }),
       status ? h('span', { class: `metric-status ${state}`, dataset: { testid: 'metric-status' }, text: status }) : null,
       values.length ? trend(values, m) : null,
-      tp || m.owner ? h('span', { class: 'metric-meta', text: [tp?.name, m.owner].filter(Boolean).join(' · ') }) : null);
+      tp || m.owner ? h('span', { class: 'metric-meta', text: [tp?.name, m.owner].filter(Boolean).join(' · ') }) : null,
+    ].filter(Boolean));
     el.setAttribute('aria-label', `Metric: ${m.name || 'unnamed'}, ${valueLine(m)}${state === 'off' ? ', off target' : state === 'on' ? ', on target' : ''}, ${lower ? 'lower' : 'higher'} is better`);
   });
 }

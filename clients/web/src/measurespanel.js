@@ -40,7 +40,7 @@ const stepOptions = (map) => map.steps.map((s) => [s.id, s.name || 'Untitled ste
 /** The details of a touchpoint or metric; `el` is the details panel. */
 export function renderTypedDetails(el, ed, sel, entity) {
   const parts = sel.collection === 'touchpoints' ? touchpointDetails(ed, entity) : metricDetails(ed, entity);
-  el.replaceChildren(...parts);
+  el.replaceChildren(...parts.filter(Boolean));
 }
 
 function touchpointDetails(ed, t) {
