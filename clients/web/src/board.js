@@ -6,6 +6,7 @@ import * as M from './model.js';
 import { renderEmotionLane } from './emotion.js';
 import { bindText } from './textbind.js';
 import { layoutSpans, renderSpanBand, rowTemplate } from './spans.js';
+import { extraLanes, renderVirtualHead, typedCell } from './measuresboard.js';
 
 const CARD = 'application/x-waymark-card';
 const STEP = 'application/x-waymark-step';
@@ -93,11 +94,15 @@ export class Board {
     columns.forEach((c, i) => this.renderStep(c, i));
     let row = 3;
     const bandRows = new Set();
-    for (const lane of map.lanes) {
-      // Cards spanning several steps get a band of their own above the lane's cells.
-      const top = row;
-      if (lane.kind !== 'emotions' && renderSpanBand(this, lane, row, columns)) bandRows.add(row++);
-      this.renderLaneHead(lane, top, row - top + 1);
+    for (const lane of [...map.lanes, ...extraLanes(map)]) {
+      if (lane.virtual) {
+        renderVirtualHead(this, lane, row);
+      } else {
+        // Cards spanning several steps get a band of their own above the lane's cells.
+        const top = row;
+        if (lane.kind !== 'emotions' && renderSpanBand(this, lane, row, columns)) bandRows.add(row++);
+        this.renderLaneHead(lane, top, row - top + 1);
+      }
       if (lane.kind === 'emotions') this.renderEmotions(lane, row, columns);
       else columns.forEach((c, i) => this.renderCell(lane, c, i, row));
       row++;
@@ -239,7 +244,7 @@ export class Board {
       if (step) {
         el.dataset.lane = lane.id;
         el.dataset.step = step.id;
-        if (!this.ed.readOnly) {
+        if (!this.ed.readOnly && !lane.virtual) {
           el._add = h('button', {
             class: 'cell-add', text: '+', dataset: { testid: 'add-card' },
             onclick: () => this.ed.addCard(lane.id, step.id),
@@ -254,8 +259,11 @@ export class Board {
     attr(el, 'aria-label', `${lane.name} at ${step.name}`);
     if (el._add) attr(el._add, 'aria-label', `Add a card: ${lane.name} at ${step.name}`);
     const cards = (this.ed.map.cells.get(`${lane.id}|${step.id}`) ?? []).filter((c) => !this.spans.cards.has(c.id));
+    const typed = typedCell(this, lane, step);
     const children = cards.map((c) => this.renderCard(c, lane));
+    if (typed) children.unshift(...typed.before);
     if (el._add) children.push(el._add);
+    if (typed) children.push(...typed.after);
     const drop = el.querySelector('.drop-line');
     reorder(el, children);
     if (drop) el.append(drop);
@@ -308,7 +316,7 @@ export class Board {
     for (const el of this.grid.querySelectorAll('.selected')) el.classList.remove('selected');
     const sel = this.ed.selection;
     if (sel) {
-      const prefix = { cards: 'card', steps: 'step', stages: 'stage', lanes: 'lane' }[sel.collection];
+      const prefix = { cards: 'card', steps: 'step', stages: 'stage', lanes: 'lane', touchpoints: 'tp', metrics: 'metric' }[sel.collection];
       this.els.get(`${prefix}:${sel.id}`)?.classList.add('selected');
     }
   }

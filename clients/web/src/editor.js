@@ -27,6 +27,7 @@ import { bindText } from './textbind.js';
 import { Aware } from './aware.js';
 import { clearLocalCopy, hasLocalCopy } from './localcopy.js';
 import { renderSaved, savedNote } from './saved.js';
+import { renderChannels } from './channelspanel.js';
 
 const MAP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -135,7 +136,7 @@ class Editor {
     this.savedEl = savedNote();
     this.undoBtn = h('button', { class: 'ghost icon-btn', text: '↶', title: 'Undo your last edit (Ctrl+Z)', attrs: { 'aria-label': 'Undo' }, dataset: { testid: 'undo' }, onclick: () => this.session.undo.undo() });
     this.redoBtn = h('button', { class: 'ghost icon-btn', text: '↷', title: 'Redo (Ctrl+Shift+Z)', attrs: { 'aria-label': 'Redo' }, dataset: { testid: 'redo' }, onclick: () => this.session.undo.redo() });
-    this.panelButtons = new Map(['details', 'personas', 'comments', 'insights', 'versions', 'workshop'].map((p) => [p, h('button', {
+    this.panelButtons = new Map(['details', 'personas', 'channels', 'comments', 'insights', 'versions', 'workshop'].map((p) => [p, h('button', {
       class: 'ghost', text: p[0].toUpperCase() + p.slice(1), dataset: { testid: `panel-${p}` }, title: p === 'details' ? 'Details of what is selected (Alt+Enter on a card)' : undefined,
       attrs: { 'aria-pressed': 'false', 'aria-controls': 'side-panel' }, onclick: () => this.openPanel(this.panel === p ? null : p),
     })]));
@@ -195,7 +196,7 @@ class Editor {
     for (const [p, b] of this.panelButtons) b.setAttribute('aria-pressed', String(p === name));
     this.side.hidden = !name;
     if (!name) return;
-    this.panelTitle.textContent = { details: 'Details', personas: 'Personas', comments: 'Comments', insights: 'Insights', versions: 'Versions', workshop: 'Workshop' }[name];
+    this.panelTitle.textContent = { details: 'Details', personas: 'Personas', channels: 'Channels', comments: 'Comments', insights: 'Insights', versions: 'Versions', workshop: 'Workshop' }[name];
     this.panelBody.replaceChildren();
     if (name === 'workshop') {
       const body = h('div', { dataset: { testid: 'workshop-panel' } });
@@ -236,7 +237,7 @@ class Editor {
    * it: the field being typed in stays as it is (panelkeep.js), the rest follows the document.
    */
   renderPanel(force = false) {
-    if (this.panel !== 'details' && this.panel !== 'personas') return;
+    if (this.panel !== 'details' && this.panel !== 'personas' && this.panel !== 'channels') return;
     // Rebuilt only when what it shows changed: most updates are about other cards.
     const sig = this.panelSignature();
     if (!force && sig === this.panelSig) return;
@@ -244,6 +245,7 @@ class Editor {
     const previous = this.panelCleanup;
     this.panelCleanup = null;
     const { result: cleanup, kept, twin } = replaceKeepingFocus(this.panelBody, (el) => {
+      if (this.panel === 'channels') return renderChannels(el, this);
       if (this.panel !== 'details') return renderPersonas(el, this);
       // Locked content shows its details as a viewer would: the server would undo any change.
       const sel = this.selection;
@@ -277,13 +279,13 @@ class Editor {
   panelSignature() {
     const m = this.map;
     const names = (list) => list.map((e) => [e.id, e.name, e.kind]);
-    if (this.panel === 'personas') return JSON.stringify([this.panel, this.readOnly, m.personas]);
+    if (this.panel === 'personas' || this.panel === 'channels') return JSON.stringify([this.panel, this.readOnly, m.personas, m.channels, m.touchpoints.map((t) => t.channelId)]);
     const sel = this.selection;
     const entity = sel && this.entity(sel.collection, sel.id);
     const { ytext, ...fields } = entity ?? {};
     const links = sel ? m.links.filter((l) => l.from === sel.id || l.to === sel.id).map((l) => [l.id, l.kind, m.cards.get(l.from === sel.id ? l.to : l.from)?.text]) : [];
     const lockSig = sel && [this.workshop.facilitator, this.workshop.workshop.locks];
-    return JSON.stringify([this.panel, this.readOnly, sel, fields, links, m.cards.size, names(m.lanes), names(m.steps), names(m.stages), names(m.personas), lockSig]);
+    return JSON.stringify([this.panel, this.readOnly, sel, fields, links, m.cards.size, names(m.lanes), names(m.steps), names(m.stages), names(m.personas), names(m.channels), names(m.touchpoints), m.metrics.map((x) => [x.id, x.name, x.touchpointId, x.current]), lockSig]);
   }
 
   /** The lock of the selected card or lane in its details: a sign, and for facilitators a switch. */
@@ -416,7 +418,7 @@ class Editor {
     this.aware?.remember();
     this.comments?.refresh();
     if (reveal && collection) {
-      const prefix = { cards: 'card', steps: 'step', stages: 'stage', lanes: 'lane' }[collection];
+      const prefix = { cards: 'card', steps: 'step', stages: 'stage', lanes: 'lane', touchpoints: 'tp', metrics: 'metric' }[collection];
       const el = this.board.els.get(`${prefix}:${id}`);
       el?.scrollIntoView({ block: 'nearest', inline: 'center', behavior: 'smooth' });
       el?.focus({ preventScroll: true });
@@ -425,7 +427,7 @@ class Editor {
 
   /** Shows an entity the insights or a comparison point at, if the grid shows that kind. */
   reveal(collection, id) {
-    if (['cards', 'steps', 'stages', 'lanes'].includes(collection) && this.entity(collection, id)) this.select(collection, id, true);
+    if (['cards', 'steps', 'stages', 'lanes', 'touchpoints', 'metrics'].includes(collection) && this.entity(collection, id)) this.select(collection, id, true);
   }
 
   /** A readable name of an entity (a card's text, a step's name), or null when it is gone. */
@@ -438,7 +440,9 @@ class Editor {
   entity(collection, id) {
     const m = this.map;
     if (collection === 'cards') return m.cards.get(id);
-    const list = { steps: m.steps, stages: m.stages, lanes: m.lanes, personas: m.personas }[collection];
+    if (collection === 'touchpoints') return m.touchpointById.get(id);
+    if (collection === 'metrics') return m.metricById.get(id);
+    const list = { steps: m.steps, stages: m.stages, lanes: m.lanes, personas: m.personas, channels: m.channels }[collection];
     return list?.find((e) => e.id === id);
   }
 

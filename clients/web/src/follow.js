@@ -129,7 +129,7 @@ export class Follow {
   show(view) {
     if (!view || typeof view.x !== 'number' || typeof view.y !== 'number') return;
     if (typeof view.zoom === 'number' && view.zoom !== this.zoom) this.setZoom(view.zoom);
-    const panels = ['details', 'personas', 'comments', 'insights', 'versions', 'workshop'];
+    const panels = ['details', 'personas', 'channels', 'comments', 'insights', 'versions', 'workshop'];
     const panel = panels.includes(view.panel) ? view.panel : null;
     // Someone typing in a panel keeps it; a follower's own field is not closed under them.
     const typing = this.ed.side.contains(document.activeElement) && document.activeElement.matches('input, textarea, select');

@@ -4,6 +4,8 @@ import { h } from './dom.js';
 import * as M from './model.js';
 import { bindText } from './textbind.js';
 import { endStepField } from './spans.js';
+import { renderTypedDetails } from './measurespanel.js';
+import { personaChannelsField } from './channelspanel.js';
 
 const LANE_NAMES = new Map(M.LANE_KINDS);
 let uid = 0;
@@ -47,6 +49,10 @@ export function renderDetails(el, ed) {
     el.replaceChildren(h('p', { class: 'muted', text: ed.readOnly
       ? 'Select a card, step or lane to see its details.'
       : 'Select a card, step or lane to edit its details. Double-click a card or press Enter to write on it; drag cards between cells, or move them with Alt + arrow keys.' }));
+    return () => {};
+  }
+  if (sel.collection === 'touchpoints' || sel.collection === 'metrics') {
+    renderTypedDetails(el, ed, sel, entity);
     return () => {};
   }
   const cleanups = [];
@@ -192,6 +198,7 @@ export function renderPersonas(el, ed) {
       textField(ed, 'personas', p.id, 'needs', 'Needs', p.needs, { long: true }),
       textField(ed, 'personas', p.id, 'challenges', 'Challenges', p.challenges, { long: true }),
       selectField(ed, 'personas', p.id, 'lifecycleStage', 'Lifecycle stage', p.lifecycleStage, M.LIFECYCLE.map((s) => [s, s])),
+      personaChannelsField(ed, p),
       ed.readOnly ? null : h('div', { class: 'details-actions' },
         h('button', { class: 'danger', text: 'Delete persona', onclick: () => ed.deleteEntity('personas', p.id) }))));
   }

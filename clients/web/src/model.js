@@ -2,6 +2,7 @@
 // editor makes, each one transaction, following SCHEMA.md §6.
 import * as Y from 'yjs';
 import { between, byRank } from './rank.js';
+import { personaChannels, readMeasures } from './measures.js';
 
 /** Transaction origin of this editor's own edits: what undo tracks. */
 export const LOCAL = Symbol('local edit');
@@ -55,6 +56,7 @@ export function readMap(doc) {
   const personas = entities(doc, 'personas', (m) => ({
     name: str(m.get('name')), description: str(m.get('description')), goals: str(m.get('goals')),
     needs: str(m.get('needs')), challenges: str(m.get('challenges')), lifecycleStage: str(m.get('lifecycleStage')), rank: m.get('rank'),
+    channels: m.get('channels'),
   })).sort(byRank);
   const stages = entities(doc, 'stages', (m) => ({ name: str(m.get('name')), description: str(m.get('description')), rank: m.get('rank') })).sort(byRank);
   const stageIds = new Set(stages.map((s) => s.id));
@@ -87,6 +89,9 @@ export function readMap(doc) {
   doc.getMap('emotions').forEach((v, k) => {
     if (typeof v === 'number' && Number.isFinite(v)) emotions.set(k, Math.max(-2, Math.min(2, Math.trunc(v))));
   });
+  const measures = readMeasures(doc, new Set(steps.map((s) => s.id)));
+  const channelIds = new Set(measures.channels.map((c) => c.id));
+  for (const p of personas) p.channels = personaChannels(p.channels instanceof Y.Array ? p.channels.toArray() : p.channels, channelIds);
   // Cards by cell, in rank order.
   const cells = new Map();
   for (const c of cards.sort(byRank)) {
@@ -97,6 +102,7 @@ export function readMap(doc) {
   return {
     meta: { title: str(meta.get('title')), kind: str(meta.get('kind')), description: str(meta.get('description')) },
     personas, stages, stageIds, steps, lanes, cards: new Map(cards.map((c) => [c.id, c])), cells, links, linkCounts, emotions,
+    ...measures,
   };
 }
 
@@ -119,7 +125,7 @@ export function update(doc, collection, id, fields) {
   edit(doc, () => setFields(entity, fields));
 }
 
-function create(doc, collection, fields) {
+export function create(doc, collection, fields) {
   const id = newId();
   const m = new Y.Map();
   doc.getMap(collection).set(id, m);
