@@ -419,7 +419,7 @@ fn touchpoints_metrics_and_spans_are_drawn_as_on_the_board() {
     // The metric sits in its touchpoint's step, with its latest value against its target, off
     // target, and a trend of both measurements.
     assert_eq!(
-        tile.meta.join(" "),
+        tile.meta.join(" · "),
         "48% / target 60% ↑ · ▼ off target · 2026-10-01 · Owner: Ana"
     );
     assert_eq!(
@@ -430,7 +430,7 @@ fn touchpoints_metrics_and_spans_are_drawn_as_on_the_board() {
         }
     );
     let tp = l.cards.iter().find(|c| c.id == "tpX").unwrap();
-    assert_eq!(tp.meta.join(" "), "Store · Owner: CRM team");
+    assert_eq!(tp.meta.join(" · "), "Store · Owner: CRM team");
     assert_eq!(
         tp.stripe, "#7c3aed",
         "the second channel's colour (SCHEMA.md §5.7)"

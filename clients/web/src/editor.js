@@ -425,6 +425,12 @@ class Editor {
     }
   }
 
+  /** Selects an entity and opens the Details panel on it: for touchpoints and metrics, edited only there. */
+  showDetails(collection, id) {
+    this.select(collection, id);
+    if (this.panel !== 'details') this.openPanel('details');
+  }
+
   /** Shows an entity the insights or a comparison point at, if the grid shows that kind. */
   reveal(collection, id) {
     if (['cards', 'steps', 'stages', 'lanes', 'touchpoints', 'metrics'].includes(collection) && this.entity(collection, id)) this.select(collection, id, true);

@@ -96,7 +96,7 @@ function addTyped(ed, kind, stepId) {
     ? addTouchpoint(ed.doc, ed.map.touchpoints, stepId, 'New touchpoint')
     : addMetric(ed.doc, ed.map.metrics, stepId, 'New metric');
   ed.afterRender(() => {
-    ed.select(kind, id);
+    ed.showDetails(kind, id);
     const name = ed.panelBody.querySelector('[data-testid=field-name]');
     name?.focus();
     name?.select();
@@ -114,7 +114,7 @@ function rebuild(el, sig, build) {
 function touchpointChip(board, t, looks) {
   const ed = board.ed;
   const el = board.keyed(`tp:${t.id}`, () => h('button', {
-    class: 'tp-chip', dataset: { testid: 'touchpoint', id: t.id }, onclick: () => ed.select('touchpoints', t.id),
+    class: 'tp-chip', dataset: { testid: 'touchpoint', id: t.id }, onclick: () => ed.showDetails('touchpoints', t.id),
   }), false);
   const look = t.channelId ? looks.get(t.channelId) : null;
   return rebuild(el, [t.name, t.owner, look?.name, look?.colour, look?.icon].join('\u0001'), () => {
@@ -138,7 +138,7 @@ export function valueLine(m) {
 function metricTile(board, m, map) {
   const ed = board.ed;
   const el = board.keyed(`metric:${m.id}`, () => h('button', {
-    class: 'metric-tile', dataset: { testid: 'metric', id: m.id }, onclick: () => ed.select('metrics', m.id),
+    class: 'metric-tile', dataset: { testid: 'metric', id: m.id }, onclick: () => ed.showDetails('metrics', m.id),
   }), false);
   const values = m.measurements.map((x) => x.value);
   const tp = m.touchpointId ? map.touchpointById.get(m.touchpointId) : null;

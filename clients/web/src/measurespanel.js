@@ -134,9 +134,9 @@ function measurements(ed, m) {
   const section = h('section', { class: 'measurements' }, h('h3', { text: 'Measurements' }),
     rows.length ? h('ol', { class: 'measurement-list' }, ...rows) : h('p', { class: 'muted small-note', text: 'No values recorded yet.' }));
   if (ed.readOnly) return section;
-  const date = h('input', { type: 'date', value: today(), dataset: { testid: 'measurement-date' } });
-  const value = h('input', { attrs: { inputmode: 'decimal', 'aria-required': 'true' }, placeholder: m.unit ? `in ${m.unit}` : '', dataset: { testid: 'measurement-value' } });
-  const note = h('input', { placeholder: 'Optional', dataset: { testid: 'measurement-note' } });
+  const date = h('input', { type: 'date', value: today(), dataset: { testid: 'measurement-date', draft: '' } });
+  const value = h('input', { attrs: { inputmode: 'decimal', 'aria-required': 'true' }, placeholder: m.unit ? `in ${m.unit}` : '', dataset: { testid: 'measurement-value', draft: '' } });
+  const note = h('input', { placeholder: 'Optional', dataset: { testid: 'measurement-note', draft: '' } });
   const error = h('p', { class: 'field-error', attrs: { role: 'alert' }, dataset: { testid: 'measurement-error' } });
   const form = h('form', { class: 'measurement-add', attrs: { 'aria-label': 'Add a measurement' } },
     h('div', { class: 'field-row' }, field('Date', date), field('Value', value)),
@@ -144,6 +144,10 @@ function measurements(ed, m) {
     h('button', { class: 'primary', type: 'submit', text: 'Add measurement', dataset: { testid: 'add-measurement' } }));
   form.addEventListener('submit', (e) => {
     e.preventDefault();
+    // The fields as they are now: a redraw while someone types keeps this form and the field in
+    // focus but may put new twins of the others in it.
+    const get = (id) => e.currentTarget.querySelector(`[data-testid=${id}]`);
+    const [date, value, note, error] = ['measurement-date', 'measurement-value', 'measurement-note', 'measurement-error'].map(get);
     const n = parseNumber(value.value);
     const problem = !isDate(date.value) ? 'Give the date the value was measured.'
       : !value.value.trim() ? 'Enter the measured value.'

@@ -29,6 +29,7 @@ export function replaceKeepingFocus(container, build) {
   const key = inside && keyOf(inside, container);
   const next = document.createElement(container.tagName);
   const result = build(next);
+  carryDrafts(container, next);
   if (!key) {
     container.replaceChildren(...next.childNodes);
     return { result, kept: null, twin: null };
@@ -42,6 +43,18 @@ export function replaceKeepingFocus(container, build) {
   // A select or button carries nothing typed: its new twin takes the focus.
   if (twin) twin.focus({ preventScroll: true });
   return { result, kept: null, twin: null };
+}
+
+/**
+ * Fields marked `data-draft` hold what someone is preparing and has not put into the document yet
+ * (a measurement before "Add"): their values go over to the new content.
+ */
+function carryDrafts(container, next) {
+  for (const el of container.querySelectorAll('[data-draft]')) {
+    const key = keyOf(el, container);
+    const twin = key && find(next, key);
+    if (twin && twin !== el && 'value' in twin) twin.value = el.value;
+  }
 }
 
 function chain(root, el) {

@@ -4,6 +4,7 @@
 // REST export holds the entities; a viewer sees the tiles but no controls.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ARTIFACTS, WAYMARK_BIN, baseOf, eventually, launchBrowser, mint, newPerson, openMap, rest, startServer } from './helpers.mjs';
 
@@ -165,6 +166,22 @@ describe('measuring a journey on the board', () => {
       { metricId: metric.id, date: '2026-09-01', value: 80, note: undefined },
       { metricId: metric.id, date: '2026-10-01', value: 71, note: 'after the redesign' },
     ]);
+
+    // The poster shows them too: the touchpoint with its channel and owner, the metric's latest
+    // value against target, off target, and its trend; printed on A1 from the Export menu.
+    const res = await fetch(`${base}/api/v1/maps/${MAP}/export/svg`, { headers: { authorization: `Bearer ${tokens.ana}` } });
+    const svg = await res.text();
+    for (const words of ['Order confirmation', 'Owner: CRM team', 'Confirmation CSAT', '71% / target 95% ↑', '▼ off target', 'channel: E-mail newsletter']) {
+      assert.ok(svg.includes(words), `the poster shows “${words}”`);
+    }
+    assert.match(svg, /<polyline points="[^"]+" fill="none" stroke="#b3261e" stroke-width="2"/, 'a red trend line');
+    await ana.getByTestId('export-button').click();
+    const [download] = await Promise.all([ana.waitForEvent('download'), ana.getByTestId('export-pdf-a1').click()]);
+    assert.match(download.suggestedFilename(), /-a1\.pdf$/);
+    const pdf = await readFile(await download.path());
+    assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
+    const box = /\/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]/.exec(pdf.toString('latin1'));
+    assert.ok(box && Math.abs(Number(box[1]) - 2383.9) < 1 && Math.abs(Number(box[2]) - 1683.8) < 1, `an A1 landscape page (${box?.[0]})`);
   });
 
   test('a newer value on target turns the tile, deleting it turns it back; each value is its own entity', async () => {

@@ -28,7 +28,8 @@ pub struct Item {
     pub last: usize,
     pub what: What,
     pub text: String,
-    pub meta: String,
+    /// Badges in words, each kept whole on a line where it fits.
+    pub meta: Vec<String>,
     pub stripe: &'static str,
 }
 
@@ -96,7 +97,7 @@ pub fn items(map: &JourneyMap, row: &Row) -> Vec<Item> {
                 last: step,
                 what: What::Touchpoint,
                 text: t.name.clone(),
-                meta: meta.join(" · "),
+                meta,
                 stripe: channel.map_or(style::lane_colour("touchpoints"), style::channel_colour),
             });
         }
@@ -152,7 +153,7 @@ pub fn items(map: &JourneyMap, row: &Row) -> Vec<Item> {
 }
 
 /// A card's badges in words: evidence, severity, impact and effort, persona, status, owner, due.
-fn card_meta(map: &JourneyMap, c: &waymark_protocol::schema::Card) -> String {
+fn card_meta(map: &JourneyMap, c: &waymark_protocol::schema::Card) -> Vec<String> {
     let mut parts = Vec::new();
     let level = c.evidence.as_deref().unwrap_or("hypothesis");
     parts.push(format!("{} {level}", style::evidence_mark(Some(level))));
@@ -181,11 +182,11 @@ fn card_meta(map: &JourneyMap, c: &waymark_protocol::schema::Card) -> String {
     if let Some(d) = &c.due {
         parts.push(format!("due {d}"));
     }
-    parts.join(" · ")
+    parts
 }
 
 /// A metric's latest value against its target, in words, and what the tile shows.
-fn metric_meta(map: &JourneyMap, m: &waymark_protocol::schema::Metric) -> (String, What) {
+fn metric_meta(map: &JourneyMap, m: &waymark_protocol::schema::Metric) -> (Vec<String>, What) {
     let unit = m.unit.as_deref().unwrap_or("");
     let lower = m.direction.as_deref() == Some("lower-is-better");
     let latest = super::super::latest(m, &map.measurements);
@@ -199,34 +200,32 @@ fn metric_meta(map: &JourneyMap, m: &waymark_protocol::schema::Metric) -> (Strin
         (Some(x), Some(t)) => Some(if lower { x.value > t } else { x.value < t }),
         _ => None,
     };
-    let mut text = String::new();
-    match latest {
-        Some(x) => {
-            let _ = write!(text, "{}", super::super::with_unit(x.value, unit));
-        }
-        None => text.push_str("not measured yet"),
-    }
+    let mut value = match latest {
+        Some(x) => super::super::with_unit(x.value, unit),
+        None => "not measured yet".to_owned(),
+    };
     if let Some(t) = m.target {
         let _ = write!(
-            text,
+            value,
             " / target {} {}",
             super::super::with_unit(t, unit),
             if lower { "↓" } else { "↑" }
         );
     }
+    let mut parts = vec![value];
     match off_target {
-        Some(true) => text.push_str(" · ▼ off target"),
-        Some(false) => text.push_str(" · ✓ on target"),
+        Some(true) => parts.push("▼ off target".to_owned()),
+        Some(false) => parts.push("✓ on target".to_owned()),
         None => {}
     }
     if let Some(x) = latest {
-        let _ = write!(text, " · {}", x.date);
+        parts.push(x.date.clone());
     }
     if let Some(o) = &m.owner {
-        let _ = write!(text, " · Owner: {o}");
+        parts.push(format!("Owner: {o}"));
     }
     (
-        text,
+        parts,
         What::Metric {
             off_target,
             points: values.iter().map(|x| x.value).collect(),

@@ -152,6 +152,31 @@ pub fn wrap(text: &str, max: usize) -> Vec<String> {
     lines
 }
 
+/// `parts` joined by " · " into lines of at most `max` characters, each part whole on one line
+/// where it fits (a part longer than a line is wrapped at its spaces).
+pub fn wrap_parts(parts: &[String], max: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for part in parts {
+        let len = line.chars().count();
+        if len > 0 && len + 3 + part.chars().count() <= max {
+            line.push_str(" · ");
+            line.push_str(part);
+            continue;
+        }
+        if len > 0 {
+            lines.push(std::mem::take(&mut line));
+        }
+        let mut wrapped = wrap(part, max);
+        line = wrapped.pop().unwrap_or_default();
+        lines.extend(wrapped);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// At most `n` lines of `text`, the last ending in "…" when some were left out.
 fn wrap_at_most(text: &str, max: usize, n: usize) -> Vec<String> {
     let mut lines = wrap(text, max);
@@ -310,11 +335,7 @@ pub fn layout_part(map: &JourneyMap, runs: &[(usize, usize)], part: &Part) -> La
                     let x = col(a) + GAP;
                     let w = (b - a + 1) as f32 * COL_W - 2.0 * GAP;
                     let lines = wrap(&item.text, chars_per_line(w));
-                    let meta = if item.meta.is_empty() {
-                        Vec::new()
-                    } else {
-                        wrap(&item.meta, small_chars_per_line(w))
-                    };
+                    let meta = wrap_parts(&item.meta, small_chars_per_line(w));
                     let spark = match &item.what {
                         What::Metric { points, .. } if points.len() >= 2 => SPARK_H + 4.0,
                         _ => 0.0,
