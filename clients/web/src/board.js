@@ -62,14 +62,15 @@ export class Board {
       this.els.set(key, el);
     }
     if (inGrid) this.want.push(el);
-    this.wantKeys.add(key);
+    el._gen = this.gen;
     return el;
   }
 
   render() {
     const map = this.ed.map;
     this.want = [];
-    this.wantKeys = new Set();
+    // What this render asked for is stamped with its number: the rest is gone from the map.
+    this.gen = (this.gen ?? 0) + 1;
     // Columns: every step; a stage without steps keeps one empty column so it can be seen and used.
     const columns = [];
     const groups = [];
@@ -132,12 +133,14 @@ export class Board {
     }
     // Drop what is gone, then put the rest in order (order is the tab order).
     for (const [key, el] of this.els) {
-      if (!this.wantKeys.has(key)) {
+      if (el._gen !== this.gen) {
         el.remove();
         this.els.delete(key);
       }
     }
-    reorder(this.grid, this.want);
+    const last = this.lastWant;
+    if (!last || last.length !== this.want.length || !last.every((el, i) => el === this.want[i])) reorder(this.grid, this.want);
+    this.lastWant = this.want;
     this.markSelection();
   }
 
@@ -264,6 +267,10 @@ export class Board {
     if (typed) children.unshift(...typed.before);
     if (el._add) children.push(el._add);
     if (typed) children.push(...typed.after);
+    // Most cells hold what they held at the last render: compare in JS, touch the DOM only on a change.
+    const last = el._children;
+    if (last && last.length === children.length && last.every((c, k) => c === children[k])) return;
+    el._children = children;
     const drop = el.querySelector('.drop-line');
     reorder(el, children);
     if (drop) el.append(drop);
@@ -565,8 +572,14 @@ function text(el, value) {
   if (el.textContent !== value) el.textContent = value;
 }
 
-/** Sets an attribute only when its value changes (each write invalidates styles). */
+/**
+ * Sets an attribute only when its value changes (each write invalidates styles), remembering what
+ * was set so that an unchanged value costs no DOM read.
+ */
 function attr(el, name, value) {
+  el._attrs ??= Object.create(null);
+  if (el._attrs[name] === value) return;
+  el._attrs[name] = value;
   if (el.getAttribute(name) !== value) el.setAttribute(name, value);
 }
 

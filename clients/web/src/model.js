@@ -1,7 +1,7 @@
 // The journey map as the editor sees it (read from the Y.Doc per SCHEMA.md) and every edit the
 // editor makes, each one transaction, following SCHEMA.md §6.
 import * as Y from 'yjs';
-import { between, byRank } from './rank.js';
+import { between, byRank, sortByRank } from './rank.js';
 import { personaChannels, readMeasures } from './measures.js';
 
 /** Transaction origin of this editor's own edits: what undo tracks. */
@@ -94,7 +94,7 @@ export function readMap(doc) {
   for (const p of personas) p.channels = personaChannels(p.channels instanceof Y.Array ? p.channels.toArray() : p.channels, channelIds);
   // Cards by cell, in rank order.
   const cells = new Map();
-  for (const c of cards.sort(byRank)) {
+  for (const c of sortByRank(cards)) {
     const key = `${c.laneId}|${c.stepId}`;
     if (!cells.has(key)) cells.set(key, []);
     cells.get(key).push(c);

@@ -138,8 +138,8 @@ export function endStepField(ed, card) {
 }
 
 /**
- * Pointer and key gestures for spans on `ed`'s board: the handle on each card's right edge (added
- * after every render by `decorateSpans`) and Shift+Alt+arrows on a focused card.
+ * Pointer and key gestures for spans on `ed`'s board: the handle on the right edge of the card
+ * under the pointer (see `shareHandle`) and Shift+Alt+arrows on a focused card.
  */
 export function installSpans(ed) {
   const board = ed.board;
@@ -240,29 +240,47 @@ function drawPreview(board, r) {
   r.preview.textContent = steps > 1 ? `${steps} steps` : '';
 }
 
-/** After a render: a resize handle on each card one may change, and no span look on cards in cells. */
+/**
+ * After a render: the span look only on cards that span (or did at the last render), so a render
+ * costs nothing per card that does not.
+ */
 export function decorateSpans(ed) {
   const board = ed.board;
   const spanning = board.spans?.cards ?? new Map();
-  for (const card of ed.map.cards.values()) {
-    const el = board.els.get(`card:${card.id}`);
+  if (!ed.readOnly) shareHandle(ed);
+  for (const id of new Set([...spanning.keys(), ...(board.spanDecorated ?? [])])) {
+    const el = board.els.get(`card:${id}`);
     if (!el) continue;
-    if (!spanning.has(card.id) && el.classList.contains('spanning')) {
+    const span = spanning.get(id);
+    const label = span ? `${span.to - span.from + 1} steps` : '';
+    if (el._spanLabel === label) continue;
+    el._spanLabel = label;
+    if (!span && el.classList.contains('spanning')) {
       el.classList.remove('spanning');
       el.style.gridColumn = '';
       el.style.gridRow = '';
     }
-    const want = !ed.readOnly;
-    const has = el._spanHandle;
-    if (want && !has) {
-      el._spanHandle = h('span', { class: 'span-handle', title: 'Drag to the step where this card ends', dataset: { testid: 'span-handle' }, attrs: { 'aria-hidden': 'true' } });
-      el.append(el._spanHandle);
-    } else if (want && el.lastElementChild !== el._spanHandle && el._spanHandle.parentNode !== el) el.append(el._spanHandle);
-    const span = spanning.get(card.id);
-    const label = span ? `${span.to - span.from + 1} steps` : '';
-    if (el.dataset.span !== label) {
-      if (label) el.dataset.span = label;
-      else delete el.dataset.span;
-    }
+    if (label) el.dataset.span = label;
+    else delete el.dataset.span;
   }
+  board.spanDecorated = [...spanning.keys()];
+}
+
+/**
+ * One resize handle for the whole board, moved into the card under the pointer or with the focus:
+ * a handle per card would add an element to each of hundreds of cards.
+ */
+function shareHandle(ed) {
+  const board = ed.board;
+  if (board.spanHandle) return;
+  const handle = h('span', { class: 'span-handle', title: 'Drag to the step where this card ends', dataset: { testid: 'span-handle' }, attrs: { 'aria-hidden': 'true' } });
+  board.spanHandle = handle;
+  const offer = (e) => {
+    if (board.grid.querySelector('.card.resizing')) return;
+    const card = e.target.closest?.('.card');
+    if (!card || card === handle.parentNode || !card.dataset.id || card.classList.contains('private')) return;
+    card.append(handle);
+  };
+  board.grid.addEventListener('pointerover', offer);
+  board.grid.addEventListener('focusin', offer);
 }

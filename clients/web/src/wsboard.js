@@ -20,6 +20,9 @@ export function newestVote(doc) {
   return best;
 }
 
+/** What a card's workshop state is written as when nothing is locked, voted or revealed. */
+const QUIET = JSON.stringify({ lock: null, vote: null, total: null, rank: null });
+
 export function decorateBoard(ed) {
   const ws = ed.session.workshop;
   const board = ed.board;
@@ -35,13 +38,21 @@ export function decorateBoard(ed) {
     const el = board.els.get(`lane:${lane.id}`);
     if (el) decorateLane(ed, el, lane, ws.lock(`lanes/${lane.id}`));
   }
+  // Cells and cards change only with the workshop's locks, vote and results, which most renders
+  // (someone typing) leave as they were: then each cell and card costs one comparison.
+  const locks = w.locks ?? {};
+  const anyLock = Object.keys(locks).length > 0;
+  const cellSig = `${participant}|${anyLock ? JSON.stringify(locks) : ''}`;
   for (const [key, el] of board.els) {
-    if (!key.startsWith('cell:') || !el.dataset.lane) continue;
+    if (el._wsCell === cellSig || !key.startsWith('cell:') || !el.dataset.lane) continue;
+    el._wsCell = cellSig;
     el.classList.toggle('ws-locked', participant && !!ws.blocking('cards', null, el.dataset.lane));
   }
+  const quiet = !anyLock && !vote && !results;
   for (const card of ed.map.cards.values()) {
     const el = board.els.get(`card:${card.id}`);
     if (!el) continue;
+    if (quiet && el._wsSig === QUIET) continue;
     const lock = ws.lock(`cards/${card.id}`) ?? ws.lock(`lanes/${card.laneId}`);
     const mine = ws.you?.votes?.[card.id] ?? 0;
     const state = {
