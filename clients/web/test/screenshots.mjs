@@ -1,6 +1,8 @@
-// Takes the README's workshop screenshots from the real editor: `node test/screenshots.mjs` (after
-// `cargo build -p waymark-server`) writes docs/screenshots/workshop-*.png. Ten people on one map:
-// a facilitator and nine participants, some with hands raised, one reacting.
+// Takes the README's screenshots from the real editor: `node test/screenshots.mjs` (after
+// `cargo build -p waymark-server`) writes docs/screenshots/*.png. Ten people on one map for the
+// workshop (a facilitator and nine participants, some with hands raised, one reacting), then a map
+// managed after the workshop: touchpoints on their channels, metrics with their trend, a card
+// spanning three steps.
 import { fileURLToPath } from 'node:url';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,10 +12,11 @@ const OUT = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url)
 const SECRET = 'screenshots-secret-at-least-32-bytes-long';
 const NAMES = ['Fay Facilitator', 'Ana Lima', 'Ben Okafor', 'Cid Ström', 'Dana Whitfield', 'Émile Durand', 'Farah Haddad', 'Gus Ortega', 'Hana Sato', 'Ivo Petrov'];
 const viewport = { width: 1280, height: 800 };
+let base;
 
 await mkdir(OUT, { recursive: true });
 const server = await startServer({ args: ['--auth-secret', SECRET] });
-const base = baseOf(server);
+base = baseOf(server);
 const browser = await launchBrowser();
 try {
   const tokens = await Promise.all(NAMES.map((name, i) => mint(WAYMARK_BIN, SECRET, { user: name.split(' ')[0].toLowerCase(), name, map: 'demo-*', role: i ? 'editor' : 'facilitator' })));
@@ -84,8 +87,38 @@ try {
   await ana.locator(`[data-testid=card][data-id="${ids[0]}"]`).evaluate((el) => el.scrollIntoView({ block: 'center', inline: 'center' }));
   await ana.mouse.move(5, 400);
   await ana.screenshot({ path: join(OUT, 'workshop-vote-results.png') });
+  await journeyShots(tokens[1]);
   console.log(`screenshots in ${OUT}`);
 } finally {
   await browser.close();
   await server.stop();
+}
+
+/** The journey after the workshop: measured monthly, with an action spanning three steps. */
+async function journeyShots(token) {
+  const { map } = await rest(base, '/maps/demo-checkout', { token });
+  const extra = [['Checkout conversion', '2026-11-01', 63.5], ['Cart abandonment', '2026-11-01', 24.0], ['Post-delivery CSAT', '2026-11-01', 86.0], ['Post-delivery CSAT', '2026-09-01', 81.0]];
+  for (const [i, [name, date, value]] of extra.entries()) {
+    map.measurements.push({ id: `shot${i}`, metricId: map.metrics.find((m) => m.name === name).id, date, value });
+  }
+  const action = map.cards.find((c) => c.text.startsWith('Integrate a wallet'));
+  const at = map.steps.findIndex((s) => s.id === action.stepId);
+  action.endStepId = map.steps[at + 2].id;
+  await rest(base, '/maps/import?id=demo-journey', { method: 'POST', token, body: map });
+  const page = await newPerson(browser, 'Ana Lima', { viewport: { width: 1600, height: 1200 } });
+  await openMap(page, base, 'demo-journey', { token });
+  await page.getByTestId('zoom-out').click();
+  await eventually('zoomed out', async () => (await page.getByTestId('zoom-level').textContent()).trim() !== '100 %');
+  const tile = page.locator('[data-testid=metric]', { hasText: 'Cart abandonment' });
+  await tile.waitFor();
+  await tile.scrollIntoViewIfNeeded();
+  await tile.click();
+  await page.getByTestId('side-panel').getByTestId('measurement').first().waitFor();
+  const spanning = page.locator('[data-testid=card]', { hasText: 'Integrate a wallet' });
+  await spanning.evaluate((el) => el.scrollIntoView({ block: 'end', inline: 'center' }));
+  await page.mouse.move(5, 450);
+  await page.screenshot({ path: join(OUT, 'journey-touchpoints-span.png') });
+  await tile.evaluate((el) => el.scrollIntoView({ block: 'center', inline: 'center' }));
+  await page.screenshot({ path: join(OUT, 'journey-metrics.png') });
+  await page.context().close();
 }
