@@ -10,33 +10,12 @@ const root = dirname(fileURLToPath(import.meta.url));
 const dist = join(root, 'dist');
 const check = process.argv.includes('--check');
 
-const result = await esbuild.build({
-  entryPoints: { app: join(root, 'src/main.js') },
-  bundle: true,
-  format: 'esm',
-  target: 'es2022',
-  minify: true,
-  legalComments: 'eof',
-  charset: 'utf8',
-  outdir: dist,
-  write: false,
-  logLevel: 'warning',
-});
-
+/** What both builds share: one minified ES2022 bundle each, kept in memory. */
+const common = { bundle: true, target: 'es2022', minify: true, legalComments: 'eof', charset: 'utf8', outdir: dist, write: false, logLevel: 'warning' };
+const result = await esbuild.build({ ...common, entryPoints: { app: join(root, 'src/main.js') }, format: 'esm' });
 // The service worker is a classic script of its own, served from `/sw.js` so that its scope
 // covers the list and every map's page.
-const worker = await esbuild.build({
-  entryPoints: { sw: join(root, 'src/sw.js') },
-  bundle: true,
-  format: 'iife',
-  target: 'es2022',
-  minify: true,
-  legalComments: 'eof',
-  charset: 'utf8',
-  outdir: dist,
-  write: false,
-  logLevel: 'warning',
-});
+const worker = await esbuild.build({ ...common, entryPoints: { sw: join(root, 'src/sw.js') }, format: 'iife' });
 
 const outputs = new Map([...result.outputFiles, ...worker.outputFiles].map((f) => [relative(dist, f.path), Buffer.from(f.contents)]));
 outputs.set('index.html', await readFile(join(root, 'src/index.html')));
