@@ -5,24 +5,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { join } from 'node:path';
-import { ARTIFACTS, baseOf, eventually, launchBrowser, newPerson, openMap, rest, startServer } from './helpers.mjs';
+import { ARTIFACTS, eventually, newPerson, openMap, rest, withServerAndBrowser } from './helpers.mjs';
 
 const MAP = 'aware';
 let server;
 let base;
 let browser;
 
-before(async () => {
-  server = await startServer();
-  base = baseOf(server);
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  const exit = await server?.stop();
-  assert.equal(exit?.code, 0, `server exit ${JSON.stringify(exit)}\n${server?.logs()}`);
-});
+withServerAndBrowser((started) => ({ server, base, browser } = started));
 
 const cardEl = (page, id) => page.locator(`[data-testid=card][data-id="${id}"]`);
 const badge = (page, id) => cardEl(page, id).getByTestId('comment-badge');

@@ -2,23 +2,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { join } from 'node:path';
-import { ARTIFACTS, baseOf, eventually, launchBrowser, newPerson, openMap, rest, startProxy, startServer } from './helpers.mjs';
+import { ARTIFACTS, eventually, newPerson, openMap, rest, startProxy, withServerAndBrowser } from './helpers.mjs';
 
 let server;
 let base;
 let browser;
 
-before(async () => {
-  server = await startServer();
-  base = baseOf(server);
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  const exit = await server?.stop();
-  assert.equal(exit?.code, 0, `server exit ${JSON.stringify(exit)}\n${server?.logs()}`);
-});
+withServerAndBrowser((started) => ({ server, base, browser } = started));
 
 /** A fresh map from the e-commerce template, and the ids of some of its lanes and steps. */
 async function templateMap(id) {

@@ -1,5 +1,7 @@
 // What the end-to-end tests share: a real `waymark` server, headless Chromium (Debian's, driven by
 // playwright-core), a TCP proxy that can cut a page's connection, and polling with a deadline.
+import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -7,6 +9,8 @@ import { mkdir } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+
+import { startServer } from '../../interop/server.mjs';
 
 export { startServer, WAYMARK_BIN } from '../../interop/server.mjs';
 
@@ -125,4 +129,22 @@ export async function startProxy(target) {
 export function baseOf(server) {
   const u = new URL(server.url);
   return `http://${u.host}`;
+}
+
+/**
+ * Starts a server (with extra `args`) and headless Chromium before a file's tests and stops them
+ * after it, failing if the server did not exit cleanly; `set` receives `{ server, base, browser }`.
+ */
+export function withServerAndBrowser(set, { args = [] } = {}) {
+  let started = {};
+  before(async () => {
+    const server = await startServer({ args });
+    started = { server, base: baseOf(server), browser: await launchBrowser() };
+    set(started);
+  });
+  after(async () => {
+    await started.browser?.close();
+    const exit = await started.server?.stop();
+    assert.equal(exit?.code, 0, `server exit ${JSON.stringify(exit)}\n${started.server?.logs()}`);
+  });
 }

@@ -5,24 +5,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { join } from 'node:path';
-import { ARTIFACTS, WAYMARK_BIN, baseOf, eventually, launchBrowser, mint, newPerson, openMap, rest, startServer } from './helpers.mjs';
+import { ARTIFACTS, baseOf, eventually, mint, newPerson, openMap, rest, startServer, WAYMARK_BIN, withServerAndBrowser } from './helpers.mjs';
 
 const MAP = 'spans';
 let server;
 let base;
 let browser;
 
-before(async () => {
-  server = await startServer();
-  base = baseOf(server);
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  const exit = await server?.stop();
-  assert.equal(exit?.code, 0, `server exit ${JSON.stringify(exit)}\n${server?.logs()}`);
-});
+withServerAndBrowser((started) => ({ server, base, browser } = started));
 
 const rect = (locator) => locator.evaluate((el) => { const r = el.getBoundingClientRect(); return { left: r.left, top: r.top, right: r.right, bottom: r.bottom, width: r.width, height: r.height }; });
 const cardEl = (page, id) => page.locator(`[data-testid=card][data-id="${id}"]`);
