@@ -102,7 +102,10 @@ class Editor {
     this.workshop.on((kind) => {
       if (kind === 'state') this.schedule();
     });
-    this.doc.on('update', () => this.schedule());
+    // Someone typing changes one card's text: that is redrawn alone; anything else reads the map again.
+    this.dirty = { full: true, texts: new Set() };
+    this.doc.on('afterTransaction', (tr) => this.noteChanged(tr));
+    this.doc.on('update', () => this.schedule(false));
     window.addEventListener('beforeunload', (e) => {
       // The browser asks before edits are thrown away: not when they wait on this device.
       if (this.unsent && !(this.session.local?.loaded && this.session.local.safe)) e.preventDefault();
@@ -357,7 +360,25 @@ class Editor {
     this.redoBtn.disabled = this.session.undo.redoStack.length === 0;
   }
 
-  schedule() {
+  /** What a transaction changed: only cards' texts, or anything else (then all is read again). */
+  noteChanged(tr) {
+    if (this.dirty.full) return;
+    const cards = this.doc.getMap('cards');
+    for (const type of tr.changed.keys()) {
+      const item = type._item;
+      const entity = item?.parent;
+      if (type instanceof Y.Text && item.parentSub === 'text' && entity instanceof Y.Map && entity._item?.parent === cards) {
+        this.dirty.texts.add(entity._item.parentSub);
+      } else {
+        this.dirty.full = true;
+        return;
+      }
+    }
+  }
+
+  /** A render at the next frame: of everything, or (`full` false) of what the document's changes name. */
+  schedule(full = true) {
+    if (full) this.dirty.full = true;
     if (this.scheduled) return;
     this.scheduled = true;
     // A frame when the page is visible; a timer as well, because hidden pages get no frames.
@@ -373,6 +394,14 @@ class Editor {
   /** Reads the document and brings everything on screen up to date with it. */
   render() {
     const started = performance.now();
+    const { full, texts } = this.dirty;
+    this.dirty = { full: false, texts: new Set() };
+    if (!full && this.map && texts.size && this.renderTexts(texts)) {
+      this.lastRender = performance.now() - started;
+      this.renders = (this.renders ?? 0) + 1;
+      for (const fn of this.afterRenderQueue.splice(0)) fn();
+      return;
+    }
     this.map = M.readMap(this.doc);
     if (this.selection && !this.entity(this.selection.collection, this.selection.id)) this.select(null);
     const title = this.map.meta.title || this.mapId;
@@ -394,6 +423,32 @@ class Editor {
     this.renders = (this.renders ?? 0) + 1;
     const queue = this.afterRenderQueue.splice(0);
     for (const fn of queue) fn();
+  }
+
+  /**
+   * The render for someone typing: the changed cards' texts are read and their cards redrawn, and
+   * what shows card texts (search, overview, the selected card's details) refreshed. False when a
+   * card is not as the last full read had it: then everything is read again.
+   */
+  renderTexts(ids) {
+    const changed = [];
+    for (const id of ids) {
+      const card = this.map.cards.get(id);
+      const lane = card && this.map.lanes.find((l) => l.id === card.laneId);
+      if (!card?.ytext || !lane || card.ytext !== this.doc.getMap('cards').get(id)?.get('text')) return false;
+      changed.push([card, lane]);
+    }
+    for (const [card, lane] of changed) {
+      card.text = card.ytext.toString();
+      if (this.board.els.has(`card:${card.id}`)) this.board.renderCard(card, lane);
+    }
+    this.search.refresh();
+    this.minimap.schedule();
+    this.presence.refresh();
+    this.renderPanel();
+    this.comments?.refresh();
+    this.aware.remember();
+    return true;
   }
 
   refresh() {
