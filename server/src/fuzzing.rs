@@ -6,7 +6,7 @@ use crate::auth::Role;
 use crate::config::Config;
 use crate::http::Shared;
 use crate::metrics::Metrics;
-use crate::outlet::{Outbound, Outlet};
+use crate::outlet::Outlet;
 use crate::room::Command;
 use crate::services::Services;
 use crate::store::{SqliteStore, Store};
@@ -15,7 +15,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::runtime::Runtime;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use waymark_protocol::MapId;
@@ -99,14 +98,14 @@ impl Harness {
         let shared = &self.shared;
         let mut clients = Vec::new();
         for role in [Role::Editor, Role::Viewer] {
-            let (mut outlet, queue) = Outlet::new(shared.next_conn_id(), 1 << 16);
+            let mut outlet = Outlet::detached(shared.next_conn_id());
             outlet.role = role;
             let room = shared
                 .rooms
                 .join(map, outlet.clone())
                 .await
                 .expect("joining a map");
-            clients.push((outlet, queue, room, true));
+            clients.push((outlet, room, true));
         }
         let mut viewer_only = true;
         while data.len() >= 3 {
@@ -114,7 +113,7 @@ impl Harness {
             let len = usize::from(u16::from_le_bytes([data[1], data[2]])).min(data.len() - 3);
             let frame = Bytes::copy_from_slice(&data[3..3 + len]);
             data = &data[3 + len..];
-            let (outlet, queue, room, open) = &mut clients[who];
+            let (outlet, room, open) = &mut clients[who];
             if !*open {
                 continue;
             }
@@ -133,7 +132,6 @@ impl Harness {
                 Ok(None) => {}
                 Err(_) => *open = false,
             }
-            drain(queue);
             if outlet.kick().reason().is_some() {
                 *open = false;
             }
@@ -177,9 +175,8 @@ impl Harness {
         );
         // Reading it as a journey map never fails, whatever it holds.
         let _ = waymark_protocol::schema::read(&served.transact());
-        for (outlet, mut queue, room, _) in clients {
+        for (outlet, room, _) in clients {
             room.leave(outlet.conn_id).await;
-            drain(&mut queue);
         }
         shared
             .rooms
@@ -188,10 +185,6 @@ impl Harness {
             .expect("the map answers")
             .expect("the map is deleted");
     }
-}
-
-fn drain(queue: &mut mpsc::Receiver<Outbound>) {
-    while queue.try_recv().is_ok() {}
 }
 
 /// A document holding `updates`, which must all apply.

@@ -24,6 +24,7 @@ pub mod store;
 pub mod telemetry;
 mod throttle;
 mod versions;
+mod websocket;
 mod workshop;
 
 pub use config::Config;

@@ -28,6 +28,18 @@ struct KindCounters {
     bytes: Counter,
 }
 
+/// The outbound message counters, shared with every connection's send half (one pointer each).
+#[derive(Clone)]
+pub struct Outbound(std::sync::Arc<Vec<KindCounters>>);
+
+impl Outbound {
+    pub fn count(&self, kind: MessageKind, bytes: usize) {
+        let c = &self.0[kind.index()];
+        c.messages.inc();
+        c.bytes.inc_by(bytes as u64);
+    }
+}
+
 fn per_kind(
     messages: &Family<TypeLabel, Counter>,
     bytes: &Family<TypeLabel, Counter>,
@@ -47,7 +59,7 @@ fn per_kind(
 pub struct Metrics {
     registry: Registry,
     inbound: Vec<KindCounters>,
-    outbound: Vec<KindCounters>,
+    outbound: Outbound,
     pub connections: Gauge,
     pub maps_loaded: Gauge,
     pub messages_in: Family<TypeLabel, Counter>,
@@ -105,7 +117,7 @@ impl Metrics {
             auth_refused: Family::default(),
             registry: Registry::default(),
             inbound: Vec::new(),
-            outbound: Vec::new(),
+            outbound: Outbound(Default::default()),
         };
         registry.register(
             "connections",
@@ -182,7 +194,7 @@ impl Metrics {
         Metrics {
             registry,
             inbound,
-            outbound,
+            outbound: Outbound(std::sync::Arc::new(outbound)),
             ..m
         }
     }
@@ -209,10 +221,9 @@ impl Metrics {
         c.bytes.inc_by(bytes as u64);
     }
 
-    pub fn message_out(&self, kind: MessageKind, bytes: usize) {
-        let c = &self.outbound[kind.index()];
-        c.messages.inc();
-        c.bytes.inc_by(bytes as u64);
+    /// What connections count the messages they send with.
+    pub fn outbound(&self) -> Outbound {
+        self.outbound.clone()
     }
 
     /// The OpenMetrics text exposition of every metric.

@@ -1,41 +1,32 @@
-//! One WebSocket connection: a reader that decodes frames and hands them to the map's room, and a
-//! writer that drains the connection's bounded queue, pings, and sends keepalives.
+//! One WebSocket connection, served by one task: it reads the client's frames and hands their
+//! messages to the map's room, answers pings, pings the client and sends keepalives, and writes
+//! what senders left queued once the socket takes it again. Broadcasts do not pass through this
+//! task: the room writes them into the socket itself (see `outlet`).
 
 use super::Shared;
-use super::upgrade::Socket;
 use crate::auth::Access;
-use crate::outlet::{Gone, Kick, Outbound, Outlet};
+use crate::outlet::{Gone, Kick, Outlet};
 use crate::room::Inbound;
 use crate::throttle::{Bucket, Permit};
+use crate::websocket::{Event, Reader, Violation};
 use bytes::Bytes;
-use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt, StreamExt};
+use std::io;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
-use tokio::time::{Instant, MissedTickBehavior, interval, timeout};
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::protocol::frame::Frame;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
-use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
+use tokio::net::TcpStream;
+use tokio::time::{Instant, timeout};
 use tracing::{Instrument, debug, info_span, warn};
 use waymark_protocol::message::{self, KEEPALIVE, Message};
 use waymark_protocol::{CloseCode, MapId, bounds, ext};
 
-/// Messages written to the socket before it is flushed.
-const WRITE_BATCH: usize = 64;
-
-/// Messages larger than this go out as fragments of this size, each a slice of the one shared
-/// buffer: tungstenite copies what it sends into a per-connection write buffer, so a whole 10 MiB
-/// document sent to 50 joiners would otherwise cost 500 MiB (and stay reserved).
-const FRAGMENT: usize = 64 << 10;
-
 /// How long the closing handshake may take.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Serves one upgraded connection until it closes.
+/// Serves one upgraded connection until it closes. `seed`: bytes the client sent after its
+/// handshake request, read along with it.
 pub async fn serve(
-    socket: Socket,
+    socket: TcpStream,
+    seed: Bytes,
     map: MapId,
     extensions: Option<Vec<String>>,
     access: Access,
@@ -47,8 +38,13 @@ pub async fn serve(
     async move {
         shared.metrics.connections.inc();
         debug!("connected");
-        let (sink, stream) = socket.split();
-        let (mut outlet, queue) = Outlet::new(conn_id, shared.config.send_queue);
+        let io = Arc::new(socket);
+        let mut outlet = Outlet::new(
+            conn_id,
+            shared.config.send_queue,
+            Arc::clone(&io),
+            shared.metrics.outbound(),
+        );
         outlet.role = access.role;
         outlet.user = access.author();
         outlet.subject = access.user.clone();
@@ -62,13 +58,16 @@ pub async fn serve(
             outlet.workshop = accepted.contains(&ext::WORKSHOP);
             let _ = outlet.send(ext::encode_accepted(&accepted).into());
         }
-        let writer = shared.tracker.spawn(
-            write_loop(sink, queue, outlet.kick().clone(), Arc::clone(&shared)).in_current_span(),
-        );
-        let mut stream = stream;
+        let mut conn = Conn {
+            io: &io,
+            reader: Reader::new(shared.config.max_message_size, seed),
+            outlet: &outlet,
+            shared: &shared,
+            peer_closed: false,
+        };
         match shared.rooms.join(&map, outlet.clone()).await {
             Ok(room) => {
-                read_loop(&mut stream, &room, &outlet, access.expires, &shared).await;
+                conn.session(&room, access.expires).await;
                 room.leave(conn_id).await;
             }
             Err(e) => {
@@ -80,17 +79,8 @@ pub async fn serve(
                 outlet.kick().kick(code, e.to_string());
             }
         }
-        // The reader is done; make sure the writer ends too.
         outlet.kick().kick(CloseCode::Normal, "");
-        drop(outlet);
-        // Finish the closing handshake before dropping the socket: closing TCP while the peer is
-        // still sending (pongs, updates) resets the connection and can destroy our close frame
-        // before the peer reads it.
-        let _ = timeout(CLOSE_TIMEOUT, async {
-            while let Some(Ok(_)) = stream.next().await {}
-        })
-        .await;
-        let _ = writer.await;
+        conn.close().await;
         drop(permit);
         shared.metrics.connections.dec();
         debug!("disconnected");
@@ -116,182 +106,361 @@ fn expiry(exp: Option<u64>) -> Option<Instant> {
     exp.map(|exp| Instant::now() + Duration::from_secs(exp.saturating_sub(now)))
 }
 
-async fn read_loop(
-    stream: &mut SplitStream<Socket>,
-    room: &crate::registry::RoomHandle,
-    outlet: &Outlet,
-    token_expires: Option<u64>,
-    shared: &Shared,
-) {
-    let kick = outlet.kick();
-    let config = &shared.config;
-    let limits = &config.limits;
-    let mut ping = interval(config.ping_interval);
-    ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    ping.reset();
-    let mut last_heard = Instant::now();
-    // Pongs keep `last_heard` fresh; only messages count against the idle timeout.
-    let mut last_message = Instant::now();
-    let expires = expiry(token_expires);
-    let mut messages = Bucket::new(f64::from(limits.message_rate), 1.0);
-    let mut bytes = Bucket::new(limits.byte_rate as f64, config.max_message_size as f64);
-    let mut awareness = Bucket::new(f64::from(limits.awareness_rate), 1.0);
-    loop {
-        let idle_at = limits.idle_timeout.map(|t| last_message + t);
-        let frame = tokio::select! {
-            biased;
-            _ = kick.kicked() => return,
-            _ = shared.shutdown.cancelled() => {
-                kick.kick(CloseCode::GoingAway, "server is restarting; reconnect");
-                return;
-            }
-            _ = sleep_until(expires) => {
-                shared.metrics.refused("token_expired");
-                kick.kick(CloseCode::TokenExpired, "the token expired; reconnect with a new one");
-                return;
-            }
-            _ = sleep_until(idle_at) => {
-                let idle = limits.idle_timeout.unwrap_or_default();
-                over_limit(shared, kick, "idle", CloseCode::Idle,
-                    format!("nothing received for {}", humantime::format_duration(idle)));
-                return;
-            }
-            _ = ping.tick() => {
-                if last_heard.elapsed() >= config.ping_timeout {
-                    warn!(close_code = CloseCode::PingTimeout.code(), "no answer to pings; closing connection");
-                    shared.metrics.error("ping_timeout");
-                    kick.kick(CloseCode::PingTimeout, "no answer to pings");
+/// The client's limits, as buckets refilled over time.
+struct Budgets {
+    messages: Bucket,
+    bytes: Bucket,
+    awareness: Bucket,
+}
+
+struct Conn<'a> {
+    io: &'a TcpStream,
+    reader: Reader,
+    outlet: &'a Outlet,
+    shared: &'a Shared,
+    /// The client sent its close frame: the closing handshake needs no answer from it.
+    peer_closed: bool,
+}
+
+/// Why the session ended (the kick says how the connection is closed).
+struct Ended;
+
+impl Conn<'_> {
+    async fn session(&mut self, room: &crate::registry::RoomHandle, token_expires: Option<u64>) {
+        let (kick, wire) = (self.outlet.kick(), self.outlet.wire());
+        let config = &self.shared.config;
+        let limits = &config.limits;
+        let mut budgets = Budgets {
+            messages: Bucket::new(f64::from(limits.message_rate), 1.0),
+            bytes: Bucket::new(limits.byte_rate as f64, config.max_message_size as f64),
+            awareness: Bucket::new(f64::from(limits.awareness_rate), 1.0),
+        };
+        let expires = expiry(token_expires);
+        let start = Instant::now();
+        let mut clock = Clock {
+            next_ping: start + config.ping_interval,
+            next_keepalive: start + config.keepalive_interval / 3,
+            last_sent: start,
+            last_heard: start,
+            // Pongs keep `last_heard` fresh; only messages count against the idle timeout.
+            last_message: start,
+        };
+        let timer = tokio::time::sleep_until(clock.deadline(expires, limits.idle_timeout));
+        tokio::pin!(timer);
+        loop {
+            let wants_write = wire.pending();
+            tokio::select! {
+                biased;
+                _ = kick.kicked() => return,
+                _ = self.shared.shutdown.cancelled() => {
+                    kick.kick(CloseCode::GoingAway, "server is restarting; reconnect");
                     return;
                 }
-                if outlet.ping() == Err(Gone::Slow) {
-                    slow(shared);
-                    return;
+                _ = &mut timer => {
+                    if self.tick(&mut clock, expires).is_err() {
+                        return;
+                    }
+                    timer.as_mut().reset(clock.deadline(expires, limits.idle_timeout));
                 }
-                continue;
-            }
-            frame = stream.next() => frame,
-        };
-        let msg = match frame {
-            None => return,
-            Some(Err(e)) => {
-                if is_too_big(e) {
-                    warn!(
-                        close_code = 1009,
-                        limit = config.max_message_size,
-                        "message over the size limit; closing connection"
-                    );
-                    shared.metrics.error("message_too_big");
-                    kick.kick(
-                        CloseCode::MessageTooBig,
-                        format!("message larger than {} bytes", config.max_message_size),
-                    );
-                } else {
-                    debug!("connection lost");
+                ready = self.io.writable(), if wants_write => {
+                    if ready.is_err() || wire.flush().is_err() {
+                        return;
+                    }
                 }
-                return;
-            }
-            Some(Ok(msg)) => msg,
-        };
-        last_heard = Instant::now();
-        if matches!(msg, WsMessage::Binary(_) | WsMessage::Text(_)) {
-            last_message = last_heard;
-            if !messages.take(1.0) {
-                over_limit(
-                    shared,
-                    kick,
-                    "message_rate",
-                    CloseCode::RateLimited,
-                    format!("more than {} messages a second", limits.message_rate),
-                );
-                return;
-            }
-            if !bytes.take(msg.len() as f64) {
-                over_limit(
-                    shared,
-                    kick,
-                    "byte_rate",
-                    CloseCode::RateLimited,
-                    format!("more than {} bytes a second", limits.byte_rate),
-                );
-                return;
-            }
-        }
-        match msg {
-            WsMessage::Binary(frame) => {
-                let inbound = match message::decode(&frame) {
-                    Ok(Message::Awareness { update })
-                        if update.len() > limits.max_awareness_size =>
-                    {
-                        over_limit(
-                            shared,
-                            kick,
-                            "awareness_size",
-                            CloseCode::PolicyViolation,
-                            format!(
-                                "presence update larger than {} bytes",
-                                limits.max_awareness_size
-                            ),
-                        );
+                _ = wire.waiting() => {}
+                ready = self.io.readable() => {
+                    if ready.is_err() {
                         return;
                     }
-                    Ok(Message::Awareness { .. }) if !awareness.take(1.0) => {
-                        over_limit(
-                            shared,
-                            kick,
-                            "awareness_rate",
-                            CloseCode::RateLimited,
-                            format!(
-                                "more than {} presence updates a second",
-                                limits.awareness_rate
-                            ),
-                        );
-                        return;
-                    }
-                    Ok(m) => {
-                        shared.metrics.message_in(m.kind(), frame.len());
-                        to_inbound(&frame, m, outlet.workshop)
-                    }
-                    Err(e) => {
-                        warn!(error = %e, close_code = e.close_code().code(), "bad message; closing connection");
-                        shared.metrics.error(e.label());
-                        kick.kick(e.close_code(), e.to_string());
-                        return;
-                    }
-                };
-                match inbound {
-                    Ok(Some(inbound)) => {
-                        if room.send(outlet.conn_id, inbound).await.is_err() {
-                            kick.kick(CloseCode::InternalError, "map unavailable; reconnect");
+                    match self.reader.read_from(self.io) {
+                        Ok(0) => {
+                            debug!("connection lost");
+                            return;
+                        }
+                        Ok(_) => {}
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                        Err(e) => {
+                            debug!(error = %e, "connection lost");
                             return;
                         }
                     }
-                    Ok(None) => {}
-                    Err(refused) => {
-                        warn!(
-                            close_code = refused.code.code(),
-                            "{}; closing connection", refused.reason
-                        );
-                        shared.metrics.error(refused.kind);
-                        kick.kick(refused.code, refused.reason);
-                        return;
+                    clock.last_heard = Instant::now();
+                    loop {
+                        let event = match self.reader.next() {
+                            Ok(Some(event)) => event,
+                            Ok(None) => break,
+                            Err(v) => {
+                                self.violation(v);
+                                return;
+                            }
+                        };
+                        if let Event::Message { .. } = event {
+                            clock.last_message = clock.last_heard;
+                        }
+                        if self.event(event, room, &mut budgets).await.is_err() {
+                            return;
+                        }
                     }
                 }
             }
-            WsMessage::Text(_) => {
+        }
+    }
+
+    /// The timer: token expiry, idle timeout, pings and the liveness deadline, keepalives.
+    fn tick(&mut self, clock: &mut Clock, expires: Option<Instant>) -> Result<(), Ended> {
+        let (shared, kick) = (self.shared, self.outlet.kick());
+        let config = &shared.config;
+        let now = Instant::now();
+        if expires.is_some_and(|at| now >= at) {
+            shared.metrics.refused("token_expired");
+            kick.kick(
+                CloseCode::TokenExpired,
+                "the token expired; reconnect with a new one",
+            );
+            return Err(Ended);
+        }
+        if let Some(idle) = config.limits.idle_timeout
+            && now >= clock.last_message + idle
+        {
+            over_limit(
+                shared,
+                kick,
+                "idle",
+                CloseCode::Idle,
+                format!("nothing received for {}", humantime::format_duration(idle)),
+            );
+            return Err(Ended);
+        }
+        if now >= clock.next_ping {
+            clock.next_ping = now + config.ping_interval;
+            if clock.last_heard.elapsed() >= config.ping_timeout {
                 warn!(
-                    close_code = CloseCode::UnsupportedData.code(),
-                    "text frame; closing connection"
+                    close_code = CloseCode::PingTimeout.code(),
+                    "no answer to pings; closing connection"
                 );
-                shared.metrics.error("text_frame");
-                kick.kick(
-                    CloseCode::UnsupportedData,
-                    "text frames are not supported; send binary messages",
+                shared.metrics.error("ping_timeout");
+                kick.kick(CloseCode::PingTimeout, "no answer to pings");
+                return Err(Ended);
+            }
+            self.sent(self.outlet.ping())?;
+        }
+        if now >= clock.next_keepalive {
+            clock.next_keepalive = now + config.keepalive_interval / 3;
+            if self.outlet.wire().take_sent() {
+                clock.last_sent = now;
+            } else if now - clock.last_sent >= config.keepalive_interval {
+                clock.last_sent = now;
+                self.sent(self.outlet.send(Bytes::from_static(&KEEPALIVE)))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn sent(&self, result: Result<(), Gone>) -> Result<(), Ended> {
+        match result {
+            Ok(()) => Ok(()),
+            Err(gone) => {
+                if gone == Gone::Slow {
+                    slow(self.shared);
+                }
+                Err(Ended)
+            }
+        }
+    }
+
+    fn violation(&self, v: Violation) {
+        warn!(
+            close_code = v.code.code(),
+            "{}; closing connection", v.reason
+        );
+        self.shared.metrics.error(v.kind);
+        self.outlet.kick().kick(v.code, v.reason);
+    }
+
+    /// Acts on one thing the client sent.
+    async fn event(
+        &mut self,
+        event: Event,
+        room: &crate::registry::RoomHandle,
+        budgets: &mut Budgets,
+    ) -> Result<(), Ended> {
+        let (shared, kick) = (self.shared, self.outlet.kick());
+        let limits = &shared.config.limits;
+        let (text, frame) = match event {
+            Event::Ping(payload) => return self.sent(self.outlet.pong(payload)),
+            Event::Pong => return Ok(()),
+            Event::Close(_) => {
+                self.peer_closed = true;
+                return Err(Ended);
+            }
+            Event::Message { text, data } => (text, data),
+        };
+        if !budgets.messages.take(1.0) {
+            over_limit(
+                shared,
+                kick,
+                "message_rate",
+                CloseCode::RateLimited,
+                format!("more than {} messages a second", limits.message_rate),
+            );
+            return Err(Ended);
+        }
+        if !budgets.bytes.take(frame.len() as f64) {
+            over_limit(
+                shared,
+                kick,
+                "byte_rate",
+                CloseCode::RateLimited,
+                format!("more than {} bytes a second", limits.byte_rate),
+            );
+            return Err(Ended);
+        }
+        if text {
+            warn!(
+                close_code = CloseCode::UnsupportedData.code(),
+                "text frame; closing connection"
+            );
+            shared.metrics.error("text_frame");
+            kick.kick(
+                CloseCode::UnsupportedData,
+                "text frames are not supported; send binary messages",
+            );
+            return Err(Ended);
+        }
+        let inbound = match message::decode(&frame) {
+            Ok(Message::Awareness { update }) if update.len() > limits.max_awareness_size => {
+                over_limit(
+                    shared,
+                    kick,
+                    "awareness_size",
+                    CloseCode::PolicyViolation,
+                    format!(
+                        "presence update larger than {} bytes",
+                        limits.max_awareness_size
+                    ),
                 );
+                return Err(Ended);
+            }
+            Ok(Message::Awareness { .. }) if !budgets.awareness.take(1.0) => {
+                over_limit(
+                    shared,
+                    kick,
+                    "awareness_rate",
+                    CloseCode::RateLimited,
+                    format!(
+                        "more than {} presence updates a second",
+                        limits.awareness_rate
+                    ),
+                );
+                return Err(Ended);
+            }
+            Ok(m) => {
+                shared.metrics.message_in(m.kind(), frame.len());
+                to_inbound(&frame, m, self.outlet.workshop)
+            }
+            Err(e) => {
+                warn!(error = %e, close_code = e.close_code().code(), "bad message; closing connection");
+                shared.metrics.error(e.label());
+                kick.kick(e.close_code(), e.to_string());
+                return Err(Ended);
+            }
+        };
+        match inbound {
+            Ok(Some(inbound)) => {
+                if room.send(self.outlet.conn_id, inbound).await.is_err() {
+                    kick.kick(CloseCode::InternalError, "map unavailable; reconnect");
+                    return Err(Ended);
+                }
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(refused) => {
+                warn!(
+                    close_code = refused.code.code(),
+                    "{}; closing connection", refused.reason
+                );
+                shared.metrics.error(refused.kind);
+                kick.kick(refused.code, refused.reason);
+                Err(Ended)
+            }
+        }
+    }
+
+    /// The closing handshake: the close frame (after whatever was queued before it), then, unless
+    /// the client closed first, its answer. Closing TCP while the peer is still sending (pongs,
+    /// updates) would reset the connection and could destroy our close frame before it is read.
+    async fn close(&mut self) {
+        let (code, reason) = self
+            .outlet
+            .kick()
+            .reason()
+            .map(|(c, r)| (*c, r.as_ref()))
+            .unwrap_or((CloseCode::Normal, ""));
+        self.outlet.close(code, reason);
+        let (io, wire) = (self.io, self.outlet.wire());
+        let _ = timeout(CLOSE_TIMEOUT, async {
+            while wire.pending() {
+                if io.writable().await.is_err() || wire.flush().is_err() {
+                    return;
+                }
+            }
+            if self.peer_closed {
                 return;
             }
-            WsMessage::Close(_) => return,
-            WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_) => {}
+            // Whatever else arrives is dropped; a stream the reader refused is read raw (into a
+            // buffer allocated only then: the task's own state stays small).
+            let mut broken: Option<Vec<u8>> = None;
+            loop {
+                if io.readable().await.is_err() {
+                    return;
+                }
+                let read = match &mut broken {
+                    Some(scratch) => io.try_read(scratch),
+                    None => self.reader.read_from(io),
+                };
+                match read {
+                    Ok(0) => return,
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                    Err(_) => return,
+                }
+                while broken.is_none() {
+                    match self.reader.next() {
+                        Ok(Some(Event::Close(_))) => return,
+                        Ok(Some(_)) => {}
+                        Ok(None) => break,
+                        Err(_) => broken = Some(vec![0; 4096]),
+                    }
+                }
+            }
+        })
+        .await;
+    }
+}
+
+/// The connection's timekeeping.
+struct Clock {
+    next_ping: Instant,
+    next_keepalive: Instant,
+    /// When a message was last seen going out (to the nearest keepalive check).
+    last_sent: Instant,
+    /// When anything (a pong included) was last received.
+    last_heard: Instant,
+    /// When a message was last received.
+    last_message: Instant,
+}
+
+impl Clock {
+    /// The next moment the timer has something to check.
+    fn deadline(&self, expires: Option<Instant>, idle: Option<Duration>) -> Instant {
+        let mut at = self.next_ping.min(self.next_keepalive);
+        if let Some(e) = expires {
+            at = at.min(e);
         }
+        if let Some(idle) = idle {
+            at = at.min(self.last_message + idle);
+        }
+        at
     }
 }
 
@@ -376,110 +545,4 @@ pub(crate) fn to_inbound(
             });
         }
     }))
-}
-
-async fn sleep_until(at: Option<Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
-    }
-}
-
-fn is_too_big(e: tungstenite::Error) -> bool {
-    matches!(e, tungstenite::Error::Capacity(_))
-}
-
-async fn write_loop(
-    mut sink: SplitSink<Socket, WsMessage>,
-    mut queue: mpsc::Receiver<Outbound>,
-    kick: Kick,
-    shared: Arc<Shared>,
-) {
-    let keepalive_every = shared.config.keepalive_interval;
-    let mut keepalive = interval(keepalive_every / 3);
-    keepalive.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut last_sent = Instant::now();
-    'outer: loop {
-        let first = tokio::select! {
-            biased;
-            _ = kick.kicked() => break,
-            out = queue.recv() => match out {
-                Some(out) => out,
-                None => break,
-            },
-            _ = keepalive.tick() => {
-                if last_sent.elapsed() < keepalive_every {
-                    continue;
-                }
-                Outbound::Frame(Bytes::from_static(&KEEPALIVE))
-            }
-        };
-        let mut next = Some(first);
-        let mut written = 0;
-        while let Some(out) = next.take() {
-            let msgs = match out {
-                Outbound::Frame(frame) => {
-                    if let Some(kind) = message::peek_kind(&frame) {
-                        shared.metrics.message_out(kind, frame.len());
-                    }
-                    last_sent = Instant::now();
-                    fragments(frame)
-                }
-                Outbound::Ping => vec![WsMessage::Ping(Bytes::new())],
-            };
-            for msg in msgs {
-                tokio::select! {
-                    biased;
-                    _ = kick.kicked() => break 'outer,
-                    r = sink.feed(msg) => if r.is_err() { break 'outer },
-                }
-            }
-            written += 1;
-            if written < WRITE_BATCH {
-                next = queue.try_recv().ok();
-            }
-        }
-        tokio::select! {
-            biased;
-            _ = kick.kicked() => break,
-            r = sink.flush() => if r.is_err() { break },
-        }
-    }
-    let (code, reason) = kick
-        .reason()
-        .map(|(c, r)| (*c, r.to_string()))
-        .unwrap_or((CloseCode::Normal, String::new()));
-    let close = WsMessage::Close(Some(CloseFrame {
-        code: code.code().into(),
-        reason: truncate_reason(reason).into(),
-    }));
-    let _ = timeout(CLOSE_TIMEOUT, sink.send(close)).await;
-    let _ = timeout(CLOSE_TIMEOUT, sink.close()).await;
-}
-
-/// One binary message as WebSocket messages to send: itself, or fragments slicing it.
-fn fragments(frame: Bytes) -> Vec<WsMessage> {
-    if frame.len() <= FRAGMENT {
-        return vec![WsMessage::Binary(frame)];
-    }
-    let count = frame.len().div_ceil(FRAGMENT);
-    (0..count)
-        .map(|i| {
-            let chunk = frame.slice(i * FRAGMENT..((i + 1) * FRAGMENT).min(frame.len()));
-            let opcode = if i == 0 { Data::Binary } else { Data::Continue };
-            WsMessage::Frame(Frame::message(chunk, OpCode::Data(opcode), i + 1 == count))
-        })
-        .collect()
-}
-
-/// Close reasons are limited to 123 bytes by RFC 6455.
-fn truncate_reason(mut reason: String) -> String {
-    if reason.len() > 123 {
-        let mut cut = 123;
-        while !reason.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        reason.truncate(cut);
-    }
-    reason
 }

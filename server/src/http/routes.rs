@@ -17,14 +17,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use waymark_protocol::{MapId, ext};
-
-/// Per-connection read buffer, allocated up front. tungstenite's default (128 KiB) would cost
-/// gigabytes at tens of thousands of mostly idle connections; clients mostly send small updates, and
-/// larger messages still work (they take more reads). 2 KiB measured 9.1 KiB of server memory per
-/// idle connection, against 14.9 KiB with 8 KiB.
-const READ_BUFFER: usize = 2 << 10;
 
 /// How long `/readyz` waits for the store to answer.
 const READY_TIMEOUT: Duration = Duration::from_secs(3);
@@ -144,14 +137,9 @@ async fn connect(
         }
     };
     let extensions = query.get("ext").map(|v| ext::parse_request(v));
-    let limit = shared.config.max_message_size;
-    let config = WebSocketConfig::default()
-        .max_message_size(Some(limit))
-        .max_frame_size(Some(limit))
-        .read_buffer_size(READ_BUFFER);
     let tracker = shared.tracker.clone();
-    upgrade.accept(config, &tracker, move |socket| {
-        connection::serve(socket, map, extensions, access, permit, shared)
+    upgrade.accept(&tracker, move |socket, seed| {
+        connection::serve(socket, seed, map, extensions, access, permit, shared)
     })
 }
 

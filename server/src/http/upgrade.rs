@@ -1,21 +1,19 @@
 //! The WebSocket opening handshake (RFC 6455 §4.2). Done here rather than by axum so that each
-//! connection owns a plain tokio-tungstenite stream: that lets the writer send a large message as
-//! fragments that all slice one shared buffer, instead of copying it whole into every connection's
-//! write buffer (which also keeps that memory reserved afterwards).
+//! connection gets its TCP socket back after the upgrade: the server frames messages itself
+//! (`websocket`), so a room can write into the socket directly and a large message goes out from
+//! the one buffer every recipient shares, never copied into per-connection write buffers.
 
 use axum::body::Body;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, Method, StatusCode, header};
 use axum::response::Response;
-use hyper::upgrade::{OnUpgrade, Upgraded};
+use bytes::Bytes;
+use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
-use tokio_tungstenite::WebSocketStream;
+use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_util::task::TaskTracker;
-use tracing::debug;
-
-pub type Socket = WebSocketStream<TokioIo<Upgraded>>;
+use tracing::{debug, error};
 
 /// A request that asks for a WebSocket, validated.
 pub struct Upgrade {
@@ -63,13 +61,12 @@ impl Upgrade {
         Ok(Upgrade { accept, on_upgrade })
     }
 
-    /// Answers 101 Switching Protocols; `serve` gets the socket, as a task of `tracker`, once the
-    /// response has gone out.
+    /// Answers 101 Switching Protocols; `serve` gets the socket and any bytes already read past
+    /// the request, as a task of `tracker`, once the response has gone out.
     pub fn accept<F>(
         self,
-        config: WebSocketConfig,
         tracker: &TaskTracker,
-        serve: impl FnOnce(Socket) -> F + Send + 'static,
+        serve: impl FnOnce(TcpStream, Bytes) -> F + Send + 'static,
     ) -> Response
     where
         F: Future<Output = ()> + Send + 'static,
@@ -77,11 +74,11 @@ impl Upgrade {
         let on_upgrade = self.on_upgrade;
         tracker.spawn(async move {
             match on_upgrade.await {
-                Ok(upgraded) => {
-                    let io = TokioIo::new(upgraded);
-                    serve(WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await)
-                        .await
-                }
+                // `serve` (serve.rs) hands hyper plain TCP streams, so this always succeeds.
+                Ok(upgraded) => match upgraded.downcast::<TokioIo<TcpStream>>() {
+                    Ok(parts) => serve(parts.io.into_inner(), parts.read_buf).await,
+                    Err(_) => error!("an upgraded connection is not a TCP stream; closing it"),
+                },
                 Err(e) => debug!(error = %e, "WebSocket upgrade did not complete"),
             }
         });

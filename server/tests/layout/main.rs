@@ -32,6 +32,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "telemetry",
             "throttle",
             "outlet",
+            "websocket",
             "journey",
             "clock",
             "refusal",
