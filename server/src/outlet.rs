@@ -121,8 +121,8 @@ impl Wire {
         self.queue.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Queues a frame and writes what the socket takes now.
-    fn push(&self, opcode: u8, body: Bytes, bounded: bool) -> Result<(), Gone> {
+    /// Queues a frame and, if `write`, writes what the socket takes now.
+    fn push(&self, opcode: u8, body: Bytes, bounded: bool, write: bool) -> Result<(), Gone> {
         let mut q = self.lock();
         if q.closed {
             return Err(Gone::Closed);
@@ -144,11 +144,17 @@ impl Wire {
         let was_empty = q.chunks.is_empty();
         q.chunks.push_back(Chunk::new(opcode, body));
         // With frames already waiting the connection's task is about to write them (in order).
-        if was_empty {
-            self.write_locked(&mut q)?;
-            if !q.chunks.is_empty() {
-                self.waiting.notify_one();
-            }
+        if was_empty && write {
+            self.write_out(&mut q)?;
+        }
+        Ok(())
+    }
+
+    /// Writes what the socket takes now and leaves the rest to the connection's task.
+    fn write_out(&self, q: &mut Queue) -> Result<(), Gone> {
+        self.write_locked(q)?;
+        if !q.chunks.is_empty() {
+            self.waiting.notify_one();
         }
         Ok(())
     }
@@ -284,26 +290,46 @@ impl Outlet {
     /// Sends a binary message now (or queues what the socket cannot take yet); a full queue kicks
     /// the connection.
     pub fn send(&self, message: Bytes) -> Result<(), Gone> {
+        self.count(&message);
+        self.wire.push(OP_BINARY, message, true, true)
+    }
+
+    /// Queues a binary message to go out with the next [`Outlet::flush`]: a room delivering a
+    /// batch writes each connection's share of it in one system call.
+    pub fn queue(&self, message: Bytes) -> Result<(), Gone> {
+        self.count(&message);
+        self.wire.push(OP_BINARY, message, true, false)
+    }
+
+    /// Writes what [`Outlet::queue`] left, as far as the socket takes it now.
+    pub fn flush(&self) -> Result<(), Gone> {
+        let mut q = self.wire.lock();
+        if q.chunks.is_empty() {
+            return Ok(());
+        }
+        self.wire.write_out(&mut q)
+    }
+
+    fn count(&self, message: &[u8]) {
         if let Some(counters) = &self.wire.counters
-            && let Some(kind) = waymark_protocol::message::peek_kind(&message)
+            && let Some(kind) = waymark_protocol::message::peek_kind(message)
         {
             counters.count(kind, message.len());
         }
-        self.wire.push(OP_BINARY, message, true)
     }
 
     pub fn ping(&self) -> Result<(), Gone> {
-        self.wire.push(OP_PING, Bytes::new(), true)
+        self.wire.push(OP_PING, Bytes::new(), true, true)
     }
 
     pub fn pong(&self, payload: Bytes) -> Result<(), Gone> {
-        self.wire.push(OP_PONG, payload, true)
+        self.wire.push(OP_PONG, payload, true, true)
     }
 
     /// Queues the close frame (even past the queue's limit); nothing is sent after it.
     pub fn close(&self, code: CloseCode, reason: &str) {
         let payload = frame::close_payload(code, reason);
-        let _ = self.wire.push(OP_CLOSE, payload.into(), false);
+        let _ = self.wire.push(OP_CLOSE, payload.into(), false, true);
     }
 }
 
@@ -329,6 +355,10 @@ mod tests {
         assert_eq!(outlet.send(Bytes::from_static(&[0, 2, 0])), Ok(()));
         assert!(outlet.wire().take_sent());
         assert!(!outlet.wire().take_sent());
+        assert_eq!(outlet.queue(Bytes::from_static(&[0, 2, 0])), Ok(()));
+        assert!(outlet.wire().pending());
+        assert_eq!(outlet.flush(), Ok(()));
+        assert!(!outlet.wire().pending());
         outlet.close(CloseCode::Normal, "bye");
         assert_eq!(
             outlet.send(Bytes::from_static(&[0, 2, 0])),

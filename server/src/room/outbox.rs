@@ -19,7 +19,8 @@ pub(super) enum Out {
 }
 
 impl Room {
-    /// Sends every queued message to its connections.
+    /// Sends every queued message to its connections: each connection's share of the batch is
+    /// queued first and then written in one system call.
     pub(super) fn deliver(&mut self) {
         while !self.outbox.is_empty() {
             let mut lost = Vec::new();
@@ -30,7 +31,7 @@ impl Room {
                         for (&id, sub) in &self.subs {
                             if Some(id) != except
                                 && (sub.answered || !update)
-                                && let Err(gone) = sub.outlet.send(frame.clone())
+                                && let Err(gone) = sub.outlet.queue(frame.clone())
                             {
                                 lost.push((id, gone));
                             }
@@ -38,11 +39,19 @@ impl Room {
                     }
                     Out::To { conn, frame } => {
                         if let Some(sub) = self.subs.get(&conn)
-                            && let Err(gone) = sub.outlet.send(frame)
+                            && let Err(gone) = sub.outlet.queue(frame)
                         {
                             lost.push((conn, gone));
                         }
                     }
+                }
+            }
+            for (&id, sub) in &self.subs {
+                if lost.iter().any(|(l, _)| *l == id) {
+                    continue;
+                }
+                if let Err(gone) = sub.outlet.flush() {
+                    lost.push((id, gone));
                 }
             }
             // Removing a connection may announce its presence removal: loop until nothing is left.
