@@ -188,24 +188,7 @@ mod tests {
     use super::*;
 
     fn frame(b0: u8, payload: &[u8]) -> Vec<u8> {
-        let mask = [9, 8, 7, 6];
-        let mut out = vec![b0];
-        match payload.len() {
-            n if n < 126 => out.push(0x80 | n as u8),
-            n if n < 65536 => {
-                out.push(0x80 | 126);
-                out.extend_from_slice(&(n as u16).to_be_bytes());
-            }
-            n => {
-                out.push(0x80 | 127);
-                out.extend_from_slice(&(n as u64).to_be_bytes());
-            }
-        }
-        out.extend_from_slice(&mask);
-        let mut body = payload.to_vec();
-        frame::unmask(&mut body, mask, 0);
-        out.extend_from_slice(&body);
-        out
+        frame::masked(b0, payload, [9, 8, 7, 6])
     }
 
     fn events(bytes: &[u8], step: usize) -> Result<Vec<Event>, Violation> {
