@@ -208,7 +208,7 @@ impl Wire {
     }
 
     /// Writes what waits, as far as the socket takes it (the connection's task, once writable).
-    pub fn flush(&self) -> Result<(), Gone> {
+    pub fn drain(&self) -> Result<(), Gone> {
         self.write_locked(&mut self.lock())
     }
 

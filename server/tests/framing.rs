@@ -28,13 +28,21 @@ struct Frame {
 
 impl Raw {
     async fn connect(server: &TestServer, map: &str) -> Raw {
+        Self::connect_sending(server, map, &[]).await
+    }
+
+    /// Connects, sending `first` in the same write as the handshake request (a client may send
+    /// frames before it has read the answer).
+    async fn connect_sending(server: &TestServer, map: &str, first: &[u8]) -> Raw {
         let mut tcp = TcpStream::connect(server.addr).await.unwrap();
         let request = format!(
             "GET /maps/{map} HTTP/1.1\r\nHost: {}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
              Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
             server.addr
         );
-        tcp.write_all(request.as_bytes()).await.unwrap();
+        tcp.write_all(&[request.as_bytes(), first].concat())
+            .await
+            .unwrap();
         let mut raw = Raw {
             tcp,
             buf: Vec::new(),
@@ -305,6 +313,32 @@ async fn fragments_with_a_ping_between_them_make_one_message() {
         })
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn frames_sent_along_with_the_handshake_are_not_left_waiting() {
+    let server = TestServer::start().await;
+    let watcher = server.connect("eager").await;
+    // Nothing follows these frames, so the socket never signals them again.
+    let first = [
+        frame(0x82, &waymark_protocol::message::encode_sync_step1(&[0])),
+        frame(0x82, &card_message("eager", "on time")),
+    ]
+    .concat();
+    let mut raw = Raw::connect_sending(&server, "eager", &first).await;
+    watcher
+        .wait_for(WAIT, "the update sent with the handshake", |c| {
+            card(c, "eager").as_deref() == Some("on time")
+        })
+        .await
+        .unwrap();
+    // And the SyncStep1 was answered with a SyncStep2.
+    loop {
+        let f = raw.next().await.expect("the server's answer");
+        if f.opcode == 0x2 && f.payload.starts_with(&[0, 1]) {
+            break;
+        }
+    }
 }
 
 #[tokio::test]

@@ -145,6 +145,15 @@ impl Conn<'_> {
             // Pongs keep `last_heard` fresh; only messages count against the idle timeout.
             last_message: start,
         };
+        // What arrived with the handshake request (hyper read it along) is not announced by the
+        // socket again.
+        if self
+            .take_events(room, &mut budgets, &mut clock)
+            .await
+            .is_err()
+        {
+            return;
+        }
         let timer = tokio::time::sleep_until(clock.deadline(expires, limits.idle_timeout));
         tokio::pin!(timer);
         loop {
@@ -163,7 +172,7 @@ impl Conn<'_> {
                     timer.as_mut().reset(clock.deadline(expires, limits.idle_timeout));
                 }
                 ready = self.io.writable(), if wants_write => {
-                    if ready.is_err() || wire.flush().is_err() {
+                    if ready.is_err() || wire.drain().is_err() {
                         return;
                     }
                 }
@@ -185,24 +194,34 @@ impl Conn<'_> {
                         }
                     }
                     clock.last_heard = Instant::now();
-                    loop {
-                        let event = match self.reader.next() {
-                            Ok(Some(event)) => event,
-                            Ok(None) => break,
-                            Err(v) => {
-                                self.violation(v);
-                                return;
-                            }
-                        };
-                        if let Event::Message { .. } = event {
-                            clock.last_message = clock.last_heard;
-                        }
-                        if self.event(event, room, &mut budgets).await.is_err() {
-                            return;
-                        }
+                    if self.take_events(room, &mut budgets, &mut clock).await.is_err() {
+                        return;
                     }
                 }
             }
+        }
+    }
+
+    /// Acts on every complete event read so far.
+    async fn take_events(
+        &mut self,
+        room: &crate::registry::RoomHandle,
+        budgets: &mut Budgets,
+        clock: &mut Clock,
+    ) -> Result<(), Ended> {
+        loop {
+            let event = match self.reader.next() {
+                Ok(Some(event)) => event,
+                Ok(None) => return Ok(()),
+                Err(v) => {
+                    self.violation(v);
+                    return Err(Ended);
+                }
+            };
+            if let Event::Message { .. } = event {
+                clock.last_message = clock.last_heard;
+            }
+            self.event(event, room, budgets).await?;
         }
     }
 
@@ -400,7 +419,7 @@ impl Conn<'_> {
         let (io, wire) = (self.io, self.outlet.wire());
         let _ = timeout(CLOSE_TIMEOUT, async {
             while wire.pending() {
-                if io.writable().await.is_err() || wire.flush().is_err() {
+                if io.writable().await.is_err() || wire.drain().is_err() {
                     return;
                 }
             }
