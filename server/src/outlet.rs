@@ -190,6 +190,7 @@ impl Wire {
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 _ => {
                     // Reset, broken pipe: the client is gone.
                     q.chunks.clear();

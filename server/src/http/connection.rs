@@ -187,7 +187,7 @@ impl Conn<'_> {
                             return;
                         }
                         Ok(_) => {}
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                        Err(e) if retry(&e) => continue,
                         Err(e) => {
                             debug!(error = %e, "connection lost");
                             return;
@@ -440,7 +440,7 @@ impl Conn<'_> {
                 match read {
                     Ok(0) => return,
                     Ok(_) => {}
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                    Err(e) if retry(&e) => continue,
                     Err(_) => return,
                 }
                 while broken.is_none() {
@@ -481,6 +481,14 @@ impl Clock {
         }
         at
     }
+}
+
+/// A read or write that found nothing to do and may simply be tried again.
+fn retry(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+    )
 }
 
 fn slow(shared: &Shared) {
