@@ -3,7 +3,7 @@
 import { h, confirmDialog } from './dom.js';
 import * as M from './model.js';
 import { channelLooks } from './channels.js';
-import { addChannel, deleteChannel, moveChannel, setPersonaChannels } from './measuresedit.js';
+import { addChannel, changePersonaChannels, deleteChannel, moveChannel } from './measuresedit.js';
 
 /** A channel as a small coloured chip with its icon and name. */
 export function channelChip(look, extra = {}) {
@@ -81,20 +81,22 @@ export function personaChannelsField(ed, persona) {
   const map = ed.map;
   const looks = channelLooks(map.channels);
   const list = persona.channels;
-  const set = (ids) => setPersonaChannels(ed.doc, persona.id, ids);
-  const move = (i, by) => {
-    const ids = [...list];
+  // Each control changes what is stored when it is used: the panel may not be redrawn yet.
+  const change = (f) => changePersonaChannels(ed.doc, persona.id, f);
+  const move = (id, by) => change((ids) => {
+    const i = ids.indexOf(id);
+    if (i < 0 || i + by < 0 || i + by >= ids.length) return ids;
     [ids[i], ids[i + by]] = [ids[i + by], ids[i]];
-    set(ids);
-  };
+    return ids;
+  });
   const items = list.map((id, i) => {
     const look = looks.get(id);
     const chip = channelChip(look, { dataset: { testid: 'persona-channel', id } });
     if (ed.readOnly) return h('li', {}, chip);
     return h('li', {}, chip, h('span', { class: 'channel-tools' },
-      h('button', { class: 'ghost small icon', text: '↑', disabled: i === 0, attrs: { 'aria-label': `Prefer ${look.name} more` }, onclick: () => move(i, -1) }),
-      h('button', { class: 'ghost small icon', text: '↓', disabled: i === list.length - 1, attrs: { 'aria-label': `Prefer ${look.name} less` }, onclick: () => move(i, 1) }),
-      h('button', { class: 'ghost small icon', text: '✕', attrs: { 'aria-label': `Remove ${look.name}` }, dataset: { testid: 'persona-channel-remove' }, onclick: () => set(list.filter((c) => c !== id)) })));
+      h('button', { class: 'ghost small icon', text: '↑', disabled: i === 0, attrs: { 'aria-label': `Prefer ${look.name} more` }, onclick: () => move(id, -1) }),
+      h('button', { class: 'ghost small icon', text: '↓', disabled: i === list.length - 1, attrs: { 'aria-label': `Prefer ${look.name} less` }, onclick: () => move(id, 1) }),
+      h('button', { class: 'ghost small icon', text: '✕', attrs: { 'aria-label': `Remove ${look.name}` }, dataset: { testid: 'persona-channel-remove' }, onclick: () => change((ids) => ids.filter((c) => c !== id)) })));
   });
   const parts = [h('span', { class: 'field-label', text: 'Preferred channels' })];
   parts.push(items.length ? h('ol', { class: 'persona-channels' }, ...items) : h('p', { class: 'muted small-note', text: 'None chosen.' }));
@@ -104,8 +106,9 @@ export function personaChannelsField(ed, persona) {
       const select = h('select', { attrs: { 'aria-label': `Add a preferred channel for ${persona.name || 'this persona'}` }, dataset: { testid: 'persona-channel-add' } },
         h('option', { value: '', text: 'Add a channel…' }), ...rest.map((c) => h('option', { value: c.id, text: `${looks.get(c.id).icon} ${c.name}` })));
       select.addEventListener('change', () => {
-        if (!select.value) return;
-        set([...list, select.value]);
+        const id = select.value;
+        if (!id) return;
+        change((ids) => (ids.includes(id) ? ids : [...ids, id]));
         // A focused field keeps its panel from being redrawn: redraw it now, and keep the place.
         ed.afterRender(() => {
           ed.renderPanel(true);

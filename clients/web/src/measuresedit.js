@@ -46,10 +46,16 @@ export function deleteChannel(doc, id) {
 }
 
 /** A persona's preferred channels, most preferred first (SCHEMA.md §5.2: a plain array of ids). */
-export function setPersonaChannels(doc, personaId, ids) {
+/**
+ * Changes a persona's preferred channels: `change` gets the ids stored now (not those last drawn,
+ * which a quick second change would overwrite) and returns the new list.
+ */
+export function changePersonaChannels(doc, personaId, change) {
   const p = doc.getMap('personas').get(personaId);
   if (!(p instanceof Y.Map)) return;
   edit(doc, () => {
+    const stored = p.get('channels');
+    const ids = change(Array.isArray(stored) ? stored.filter((c) => typeof c === 'string') : []);
     if (ids.length) p.set('channels', [...ids]);
     else p.delete('channels');
   });

@@ -87,13 +87,16 @@ function metricDetails(ed, m) {
   const map = ed.map;
   const tp = m.touchpointId ? map.touchpointById.get(m.touchpointId) : null;
   // The target: a number, checked as it is typed; an empty field removes it.
-  const target = h('input', { value: m.target ?? '', attrs: { inputmode: 'decimal' }, dataset: { testid: 'field-target' } });
+  const errorId = `target-error-${m.id}`;
+  const target = h('input', { value: m.target ?? '', attrs: { inputmode: 'decimal', 'aria-describedby': errorId }, dataset: { testid: 'field-target' } });
   target.disabled = ed.readOnly;
-  const targetError = h('p', { class: 'field-error', attrs: { role: 'alert' }, dataset: { testid: 'target-error' } });
+  const targetError = h('p', { class: 'field-error', attrs: { role: 'alert', id: errorId }, dataset: { testid: 'target-error' } });
   target.addEventListener('input', () => {
     const n = parseNumber(target.value);
     const blank = !target.value.trim();
-    targetError.textContent = blank || n !== null ? '' : 'The target must be a number, such as 95 or 4.5.';
+    // The message beside the field now: a redraw keeps the field being typed in, with a new message.
+    const error = document.getElementById(errorId) ?? targetError;
+    error.textContent = blank || n !== null ? '' : 'The target must be a number, such as 95 or 4.5.';
     target.setAttribute('aria-invalid', String(!blank && n === null));
     if (blank || n !== null) M.update(ed.doc, 'metrics', m.id, { target: blank ? null : n });
   });

@@ -1,6 +1,7 @@
 // Redrawing a side panel while someone works in it: the new content takes the old one's place, but
-// a text field being typed in stays the very same element (its focus, caret and what is typed), and
-// a focused select or button is focused again in the new content, so remote edits can show at once.
+// a text field being typed in stays the very same element (its focus, caret and what is typed, and
+// the message its `aria-describedby` names), and a focused select or button is focused again in the
+// new content, so remote edits can show at once.
 
 /** Elements one types in: these are kept rather than rebuilt. */
 const TYPED = 'input:not([type=checkbox]):not([type=radio]), textarea';
@@ -36,7 +37,12 @@ export function replaceKeepingFocus(container, build) {
   }
   const twin = find(next, key);
   if (inside.matches(TYPED) && twin && twin.tagName === inside.tagName && sameDepth(container, inside, next, twin)) {
+    // What the field's message says was worked out from what is typed, which the new content lacks.
+    const described = inside.getAttribute('aria-describedby');
+    const message = described ? document.getElementById(described)?.textContent : null;
     graft(container, inside, next, twin);
+    const twinMessage = message && document.getElementById(described);
+    if (twinMessage) twinMessage.textContent = message;
     return { result, kept: inside, twin };
   }
   container.replaceChildren(...next.childNodes);

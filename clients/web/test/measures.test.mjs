@@ -109,6 +109,17 @@ describe('measuring a journey on the board', () => {
     await ana.getByTestId('field-unit').fill('%');
     await ana.getByTestId('field-target').fill('ninety');
     await eventually('the target refused', async () => (await ana.getByTestId('target-error').textContent()).includes('must be a number'));
+    // Ben edits the same metric meanwhile: Ana's panel is redrawn under her, and the field she is
+    // typing in keeps what she typed, the focus and the message explaining it.
+    await eventually('the metric on Ben\'s board', async () => (await tile(ben).count()) === 1);
+    await tile(ben).click();
+    await ben.locator('[data-testid=side-panel] [data-testid=field-owner]').fill('Ops');
+    await eventually('Ben\'s owner in Ana\'s panel', async () => (await ana.getByTestId('field-owner').inputValue()) === 'Ops');
+    assert.equal(await ana.evaluate(() => document.activeElement?.dataset.testid), 'field-target');
+    assert.equal(await ana.getByTestId('field-target').inputValue(), 'ninety');
+    assert.match(await ana.getByTestId('target-error').textContent(), /must be a number/);
+    await ana.keyboard.type('!');
+    assert.match(await ana.getByTestId('target-error').textContent(), /must be a number/, 'typing on after the redraw still explains');
     await ana.getByTestId('field-target').fill('95');
     await eventually('the target accepted', async () => (await ana.getByTestId('target-error').textContent()) === '');
     assert.equal(await ana.getByTestId('field-direction').inputValue(), 'higher-is-better');
