@@ -9,6 +9,8 @@ const TICKS_PER_SEC: f64 = 100.0;
 #[derive(Debug, Clone, Copy)]
 pub struct Sample {
     pub cpu: Duration,
+    /// The part of `cpu` spent in the kernel (system calls: for a server, mostly sending).
+    pub system: Duration,
     pub rss_bytes: u64,
 }
 
@@ -30,6 +32,7 @@ pub fn sample(pid: u32) -> Option<Sample> {
         .ok()?;
     Some(Sample {
         cpu: Duration::from_secs_f64((utime + stime) / TICKS_PER_SEC),
+        system: Duration::from_secs_f64(stime / TICKS_PER_SEC),
         rss_bytes: rss_kib * 1024,
     })
 }
@@ -38,6 +41,7 @@ pub fn sample(pid: u32) -> Option<Sample> {
 pub fn sample_all(pids: &[u32]) -> Option<Sample> {
     let mut total = Sample {
         cpu: Duration::ZERO,
+        system: Duration::ZERO,
         rss_bytes: 0,
     };
     if pids.is_empty() {
@@ -46,6 +50,7 @@ pub fn sample_all(pids: &[u32]) -> Option<Sample> {
     for &pid in pids {
         let s = sample(pid)?;
         total.cpu += s.cpu;
+        total.system += s.system;
         total.rss_bytes += s.rss_bytes;
     }
     Some(total)
@@ -83,8 +88,10 @@ impl Watch {
         self.tick();
         let wall = self.started.elapsed();
         let cpu = self.last.cpu.saturating_sub(self.first.cpu);
+        let system = self.last.system.saturating_sub(self.first.system);
         ProcessUsage {
             cpu_seconds: cpu.as_secs_f64(),
+            system_seconds: Some(system.as_secs_f64()),
             cpu_percent: 100.0 * cpu.as_secs_f64() / wall.as_secs_f64().max(1e-9),
             rss_start_mib: mib(self.first.rss_bytes),
             rss_end_mib: mib(self.last.rss_bytes),
@@ -130,6 +137,9 @@ impl Sampler {
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ProcessUsage {
     pub cpu_seconds: f64,
+    /// Of `cpu_seconds`, the time in the kernel (absent from reports written before it was kept).
+    #[serde(default)]
+    pub system_seconds: Option<f64>,
     /// Of one core: 200 means both cores of a 2-core machine were busy.
     pub cpu_percent: f64,
     pub rss_start_mib: f64,

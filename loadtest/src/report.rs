@@ -120,6 +120,9 @@ impl Report {
         }
         if let Some(s) = &self.server {
             rows.push(("server CPU (s)".into(), format!("{:.2}", s.cpu_seconds)));
+            if let Some(system) = s.system_seconds {
+                rows.push(("of it in the kernel (s)".into(), format!("{system:.2}")));
+            }
             rows.push((
                 "server CPU (% of a core)".into(),
                 format!("{:.0}", s.cpu_percent),
