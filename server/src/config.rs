@@ -93,8 +93,9 @@ pub struct ServeArgs {
     #[arg(long, env = "WAYMARK_UNLOAD_AFTER", default_value = "30s", value_parser = humantime::parse_duration)]
     pub unload_after: Duration,
 
-    /// Threads serving connections (default: one per CPU). On a small machine shared with other
-    /// work, 1 uses less CPU per message at light load; more threads sustain higher peaks.
+    /// Threads the maps run on, and threads serving HTTP (default: one per CPU each). A map and
+    /// every connection to it run on one thread, so a map's edits use one CPU at most; more
+    /// threads serve more busy maps at once.
     #[arg(long, env = "WAYMARK_THREADS", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
 
@@ -314,6 +315,8 @@ pub struct Config {
     pub redis_url: Option<String>,
     /// This node's name in cluster messages and logs.
     pub node_id: String,
+    /// Threads the maps are spread over (see `shards`); at least one.
+    pub threads: usize,
     pub limits: Limits,
     /// How callers are authenticated (default: not at all).
     pub auth: std::sync::Arc<crate::auth::Auth>,
@@ -337,6 +340,7 @@ impl Default for Config {
             auto_version_after: Some(Duration::from_secs(300)),
             redis_url: None,
             node_id: default_node_id(),
+            threads: default_threads(),
             limits: Limits::default(),
             auth: Default::default(),
             web_dir: None,
@@ -354,6 +358,7 @@ impl From<&ServeArgs> for Config {
             redis_url: a.redis_url.clone(),
             web_dir: a.web_dir.clone(),
             auto_version_after: (!a.auto_version_after.is_zero()).then_some(a.auto_version_after),
+            threads: a.threads.map_or_else(default_threads, usize::from),
             limits: Limits {
                 max_connections: a.max_connections,
                 max_connections_per_address: a.max_connections_per_address,
@@ -369,6 +374,11 @@ impl From<&ServeArgs> for Config {
             ..Config::default()
         }
     }
+}
+
+/// One thread per CPU this process may use.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 /// A name unique to this process: the host name (for people reading logs) and a random suffix (so

@@ -9,6 +9,7 @@ use crate::metrics::Metrics;
 use crate::outlet::Outlet;
 use crate::room::Command;
 use crate::services::Services;
+use crate::shards::Shards;
 use crate::store::{SqliteStore, Store};
 use bytes::Bytes;
 use std::sync::Arc;
@@ -73,6 +74,7 @@ impl Harness {
             cluster: None,
             shutdown: CancellationToken::new(),
             tracker: TaskTracker::new(),
+            shards: Shards::on(runtime.handle().clone()),
         }));
         Harness {
             runtime,

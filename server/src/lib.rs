@@ -20,6 +20,7 @@ mod registry;
 mod review;
 mod room;
 mod services;
+mod shards;
 pub mod store;
 pub mod telemetry;
 mod throttle;
@@ -57,6 +58,7 @@ pub async fn run(
         ),
         None => None,
     };
+    let shards = shards::Shards::start(config.threads).context("cannot start the map threads")?;
     let services = Arc::new(services::Services {
         store: Arc::clone(&store),
         metrics,
@@ -64,8 +66,9 @@ pub async fn run(
         cluster: cluster.clone(),
         shutdown: shutdown.clone(),
         tracker: tracker.clone(),
+        shards,
     });
-    let shared = http::Shared::new(services);
+    let shared = http::Shared::new(Arc::clone(&services));
     let app = http::router(Arc::clone(&shared));
     http::serve(listener, app, Arc::clone(&shared)).await;
     info!("shutting down: closing connections and flushing maps");
@@ -76,6 +79,8 @@ pub async fn run(
     {
         warn!(timeout = ?shutdown_timeout, "shutdown timed out; some tasks did not finish");
     }
+    // Nothing runs on the map threads any more.
+    services.shards.stop().await;
     // Rooms are gone: what they published while shutting down is on its way; stop the fan-out.
     if let Some(cluster) = cluster {
         cluster.close().await;

@@ -150,12 +150,16 @@ impl Registry {
         );
         let services = Arc::clone(&self.inner.services);
         let registry = self.clone();
+        let on = self.inner.services.shards.for_map(map);
         let map = map.clone();
         let inbox = tx.downgrade();
-        self.inner.services.tracker.spawn(async move {
-            room::run(map.clone(), generation, services, rx, inbox).await;
-            registry.forget(&map, generation);
-        });
+        self.inner.services.tracker.spawn_on(
+            async move {
+                room::run(map.clone(), generation, services, rx, inbox).await;
+                registry.forget(&map, generation);
+            },
+            on,
+        );
         tx
     }
 

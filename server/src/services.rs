@@ -1,9 +1,10 @@
-//! What every part of a running server uses: its store, metrics, configuration, cluster link
-//! and the owner of its tasks. Rooms get this and nothing of the transport above them.
+//! What every part of a running server uses: its store, metrics, configuration, cluster link,
+//! the owner of its tasks and the threads maps run on. Rooms get this and nothing of the transport above them.
 
 use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::shards::Shards;
 use crate::store::Store;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -19,4 +20,6 @@ pub struct Services {
     pub shutdown: CancellationToken,
     /// Owns every connection and room task, so shutdown can wait for them.
     pub tracker: TaskTracker,
+    /// The threads maps run on: a map's room and its connections on the same one.
+    pub shards: Shards,
 }

@@ -138,7 +138,8 @@ async fn connect(
     };
     let extensions = query.get("ext").map(|v| ext::parse_request(v));
     let tracker = shared.tracker.clone();
-    upgrade.accept(&tracker, move |socket, seed| {
+    let on = shared.shards.for_map(&map).clone();
+    upgrade.accept(&tracker, on, move |socket, seed| {
         connection::serve(socket, seed, map, extensions, access, permit, shared)
     })
 }

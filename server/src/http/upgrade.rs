@@ -11,6 +11,7 @@ use bytes::Bytes;
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
+use tokio::runtime::Handle;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_util::task::TaskTracker;
 use tracing::{debug, error};
@@ -61,26 +62,46 @@ impl Upgrade {
         Ok(Upgrade { accept, on_upgrade })
     }
 
-    /// Answers 101 Switching Protocols; `serve` gets the socket and any bytes already read past
-    /// the request, as a task of `tracker`, once the response has gone out.
+    /// Answers 101 Switching Protocols; once the response has gone out, `serve` gets the socket and
+    /// any bytes already read past the request, as a task of `tracker` on the runtime `on` (the
+    /// thread of the connection's map, see `shards`).
     pub fn accept<F>(
         self,
         tracker: &TaskTracker,
+        on: Handle,
         serve: impl FnOnce(TcpStream, Bytes) -> F + Send + 'static,
     ) -> Response
     where
         F: Future<Output = ()> + Send + 'static,
     {
         let on_upgrade = self.on_upgrade;
+        let owner = tracker.clone();
         tracker.spawn(async move {
-            match on_upgrade.await {
+            let parts = match on_upgrade.await {
                 // `serve` (serve.rs) hands hyper plain TCP streams, so this always succeeds.
                 Ok(upgraded) => match upgraded.downcast::<TokioIo<TcpStream>>() {
-                    Ok(parts) => serve(parts.io.into_inner(), parts.read_buf).await,
-                    Err(_) => error!("an upgraded connection is not a TCP stream; closing it"),
+                    Ok(parts) => parts,
+                    Err(_) => {
+                        return error!("an upgraded connection is not a TCP stream; closing it");
+                    }
                 },
-                Err(e) => debug!(error = %e, "WebSocket upgrade did not complete"),
-            }
+                Err(e) => return debug!(error = %e, "WebSocket upgrade did not complete"),
+            };
+            // A socket is registered with the reactor of the runtime it was made on: move it.
+            let (socket, seed) = (parts.io.into_inner(), parts.read_buf);
+            let socket = match socket.into_std() {
+                Ok(socket) => socket,
+                Err(e) => return debug!(error = %e, "cannot hand a connection over"),
+            };
+            owner.spawn_on(
+                async move {
+                    match TcpStream::from_std(socket) {
+                        Ok(socket) => serve(socket, seed).await,
+                        Err(e) => debug!(error = %e, "cannot take a connection over"),
+                    }
+                },
+                &on,
+            );
         });
         Response::builder()
             .status(StatusCode::SWITCHING_PROTOCOLS)

@@ -20,6 +20,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "application",
         &[
             "registry", "room", "events", "versions", "review", "archive", "services", "workshop",
+            "shards",
         ],
     ),
     ("storage and bus", &["store", "cluster"]),

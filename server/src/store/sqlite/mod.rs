@@ -1,7 +1,10 @@
 //! The embedded SQLite store: one database file in the data directory, written by one thread.
 //!
-//! SQLite allows one writer at a time, so a dedicated thread owns the writing connection and commits
-//! every append waiting in its queue in a single transaction (group commit). Loads use a second
+//! SQLite allows one writer at a time, so one connection writes, behind a lock. A small append
+//! commits on its caller's thread when the lock is free: handing it to another thread and waking
+//! back costs more than the commit itself. Everything else, and an append that finds the lock
+//! taken, goes to the writer's thread, which commits every append waiting in its queue in a single
+//! transaction (group commit). Loads use a second
 //! connection on a blocking thread: in WAL mode readers never wait for the writer, so loading a large
 //! map does not delay commits for the others. WAL with `synchronous=NORMAL` makes a committed
 //! transaction survive a killed process; only a power loss can take the last commits. Checkpoints
@@ -36,7 +39,12 @@ pub const DB_FILE: &str = "waymark.db";
 /// SQLite's spelling of the shared statements.
 static QUERIES: LazyLock<Queries> = LazyLock::new(|| Queries::new("", |n| format!("?{n}")));
 
+/// Largest append (in bytes) committed on the caller's thread; a larger one could hold the room's
+/// thread, and every connection on it, for a noticeable time.
+const INLINE_APPEND_BYTES: usize = 64 * 1024;
+
 pub struct SqliteStore {
+    writer: writer::Shared,
     tx: mpsc::Sender<Request>,
     /// The connection loads read through; a read transaction sees a consistent snapshot.
     reader: Arc<Mutex<Connection>>,
@@ -56,8 +64,9 @@ impl SqliteStore {
         let path = dir.join(DB_FILE);
         let conn = open_connection(&path)?;
         let reader = Arc::new(Mutex::new(open_connection(&path)?));
-        let (tx, thread) = writer::spawn(conn, open_connection(&path)?)?;
+        let (writer, tx, thread) = writer::spawn(conn, open_connection(&path)?)?;
         Ok(SqliteStore {
+            writer,
             tx,
             reader,
             path,
@@ -142,6 +151,11 @@ impl Store for SqliteStore {
     }
 
     async fn append(&self, map: &MapId, updates: Vec<Bytes>) -> Result<Seq, StoreError> {
+        if updates.iter().map(Bytes::len).sum::<usize>() <= INLINE_APPEND_BYTES
+            && let Some(mut writer) = self.writer.try_lock()
+        {
+            return writer.append(map, &updates);
+        }
         self.call(|r| Request::Append(map.clone(), updates, r))
             .await
     }

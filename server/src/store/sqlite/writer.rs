@@ -1,5 +1,6 @@
-//! The SQLite store's writing thread: the one connection that writes, the queue of requests it
-//! serves (consecutive appends committed together), and the checkpointer thread beside it.
+//! The SQLite store's writing connection: the thread that serves the queue of requests
+//! (consecutive appends committed together), the lock that lets a small append commit on its
+//! caller's thread instead, and the checkpointer thread beside it.
 
 use super::{QUERIES, unavailable};
 use crate::clock::now_millis;
@@ -8,7 +9,7 @@ use crate::store::rows;
 use crate::store::{Activity, NewVersion, Seq, StoreError, VersionInfo, WorkshopEntry};
 use bytes::Bytes;
 use rusqlite::{Connection, OptionalExtension, params};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError, mpsc};
 use std::time::Duration;
 use tokio::sync::oneshot;
 use waymark_protocol::MapId;
@@ -65,126 +66,212 @@ impl Checkpointer {
     }
 }
 
-struct Writer {
+/// The writing connection. The writer thread holds its lock for one request (or one group of
+/// appends) at a time; between them a caller may take it to commit a small append itself.
+pub(super) struct Writer {
     conn: Connection,
     checkpointer: Option<Checkpointer>,
+    /// Set once the store has closed: every later request is refused.
+    closed: bool,
 }
 
-/// Starts the writer on `conn` (and the checkpointer on `checkpoints`); it runs until it is sent
-/// [`Request::Close`] or every sender is dropped.
+/// The writer, shared between its thread and the callers that commit inline.
+#[derive(Clone)]
+pub(super) struct Shared(Arc<Mutex<Writer>>);
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Writer> {
+        // A panic mid-request leaves nothing half-done that SQLite has not rolled back.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The writer if nobody holds it now; never waits, so an async caller never blocks on a commit
+    /// that is not its own.
+    pub(super) fn try_lock(&self) -> Option<MutexGuard<'_, Writer>> {
+        match self.0.try_lock() {
+            Ok(w) => Some(w),
+            Err(TryLockError::Poisoned(e)) => Some(e.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        }
+    }
+}
+
+/// Starts the writer on `conn` (and the checkpointer on `checkpoints`); its thread runs until it is
+/// sent [`Request::Close`] or every sender is dropped.
 pub(super) fn spawn(
     conn: Connection,
     checkpoints: Connection,
-) -> Result<(mpsc::Sender<Request>, std::thread::JoinHandle<()>), StoreError> {
+) -> Result<(Shared, mpsc::Sender<Request>, std::thread::JoinHandle<()>), StoreError> {
     conn.pragma_update(None, "wal_autocheckpoint", 0)
         .map_err(unavailable)?;
     let checkpointer = Checkpointer::start(checkpoints)?;
+    let shared = Shared(Arc::new(Mutex::new(Writer {
+        conn,
+        checkpointer: Some(checkpointer),
+        closed: false,
+    })));
     let (tx, rx) = mpsc::channel();
+    let served = shared.clone();
     let thread = std::thread::Builder::new()
         .name("waymark-sqlite".into())
-        .spawn(move || {
-            Writer {
-                conn,
-                checkpointer: Some(checkpointer),
-            }
-            .run(rx)
-        })
+        .spawn(move || run(&served, rx))
         .map_err(|e| StoreError::Unavailable(format!("cannot start storage thread: {e}")))?;
-    Ok((tx, thread))
+    Ok((shared, tx, thread))
+}
+
+/// Serves requests in arrival order until [`Request::Close`]; appends waiting together share one
+/// commit.
+fn run(shared: &Shared, rx: mpsc::Receiver<Request>) {
+    let mut next = None;
+    loop {
+        let req = match next.take() {
+            Some(r) => r,
+            None => match rx.recv() {
+                Ok(r) => r,
+                Err(_) => return,
+            },
+        };
+        if let Request::Append(map, updates, reply) = req {
+            let mut group = vec![(map, updates, reply)];
+            while group.len() < MAX_GROUP {
+                match rx.try_recv() {
+                    Ok(Request::Append(m, u, r)) => group.push((m, u, r)),
+                    Ok(other) => {
+                        next = Some(other);
+                        break;
+                    }
+                    Err(_) => break,
+                }
+            }
+            shared.lock().append_group(group);
+            continue;
+        }
+        let mut writer = shared.lock();
+        if writer.closed {
+            refuse(req);
+            continue;
+        }
+        if writer.serve(req) {
+            return;
+        }
+    }
+}
+
+/// Answers a request that arrived after the store closed.
+fn refuse(req: Request) {
+    fn closed<T>(reply: Reply<T>) {
+        let _ = reply.send(Err(StoreError::Closed));
+    }
+    match req {
+        Request::Append(.., r) => closed(r),
+        Request::Summary(.., r) => closed(r),
+        Request::Review(.., r) => closed(r),
+        Request::Activity(.., r) => closed(r),
+        Request::Delete(_, r) => closed(r),
+        Request::Workshop(.., r) => closed(r),
+        Request::Compact(.., r) => closed(r),
+        Request::AddVersion(.., r) => closed(r),
+        Request::Check(r) | Request::Close(r) => closed(r),
+    }
 }
 
 impl Writer {
-    fn run(mut self, rx: mpsc::Receiver<Request>) {
-        let mut next = None;
-        loop {
-            let req = match next.take() {
-                Some(r) => r,
-                None => match rx.recv() {
-                    Ok(r) => r,
-                    Err(_) => return,
-                },
-            };
-            match req {
-                Request::Append(map, updates, reply) => {
-                    let mut group = vec![(map, updates, reply)];
-                    while group.len() < MAX_GROUP {
-                        match rx.try_recv() {
-                            Ok(Request::Append(m, u, r)) => group.push((m, u, r)),
-                            Ok(other) => {
-                                next = Some(other);
-                                break;
-                            }
-                            Err(_) => break,
-                        }
-                    }
-                    self.append_group(group);
+    /// Serves one request other than an append; true once the store has closed.
+    fn serve(&mut self, req: Request) -> bool {
+        match req {
+            Request::Append(map, updates, reply) => {
+                let _ = reply.send(self.append(&map, &updates));
+            }
+            Request::Compact(map, snapshot, through, reply) => {
+                let _ = reply.send(self.compact(&map, &snapshot, through));
+            }
+            Request::Activity(map, entries, reply) => {
+                let _ = reply.send(self.record_activity(&map, &entries));
+            }
+            Request::Review(map, number, expected, review, reply) => {
+                let _ = reply.send(self.review(&map, number, expected, &review));
+            }
+            Request::Summary(map, title, kind, due, reply) => {
+                let _ = reply.send(self.summary(&map, &title, &kind, due.as_deref()));
+            }
+            Request::Delete(map, reply) => {
+                let _ = reply.send(self.delete(&map));
+            }
+            Request::Workshop(map, entries, reply) => {
+                let _ = reply.send(self.save_workshop(&map, &entries));
+            }
+            Request::AddVersion(map, version, skip, reply) => {
+                let _ = reply.send(self.add_version(&map, version, skip));
+            }
+            Request::Check(reply) => {
+                let _ = reply.send(self.check());
+            }
+            Request::Close(reply) => {
+                if let Some(c) = self.checkpointer.take() {
+                    c.stop();
                 }
-                Request::Compact(map, snapshot, through, reply) => {
-                    let _ = reply.send(self.compact(&map, &snapshot, through));
-                }
-                Request::Activity(map, entries, reply) => {
-                    let _ = reply.send(self.record_activity(&map, &entries));
-                }
-                Request::Review(map, number, expected, review, reply) => {
-                    let _ = reply.send(self.review(&map, number, expected, &review));
-                }
-                Request::Summary(map, title, kind, due, reply) => {
-                    let _ = reply.send(self.summary(&map, &title, &kind, due.as_deref()));
-                }
-                Request::Delete(map, reply) => {
-                    let _ = reply.send(self.delete(&map));
-                }
-                Request::Workshop(map, entries, reply) => {
-                    let _ = reply.send(self.save_workshop(&map, &entries));
-                }
-                Request::AddVersion(map, version, skip, reply) => {
-                    let _ = reply.send(self.add_version(&map, version, skip));
-                }
-                Request::Check(reply) => {
-                    let _ = reply.send(self.check());
-                }
-                Request::Close(reply) => {
-                    if let Some(c) = self.checkpointer.take() {
-                        c.stop();
-                    }
-                    let result = self
-                        .conn
-                        .pragma_update(None, "wal_checkpoint", "TRUNCATE")
-                        .map_err(unavailable);
-                    let _ = reply.send(result);
-                    return;
-                }
+                self.closed = true;
+                let result = self
+                    .conn
+                    .pragma_update(None, "wal_checkpoint", "TRUNCATE")
+                    .map_err(unavailable);
+                let _ = reply.send(result);
+                return true;
             }
         }
+        false
+    }
+
+    /// Commits one map's updates; the sequence number of the last.
+    pub(super) fn append(&mut self, map: &MapId, updates: &[Bytes]) -> Result<Seq, StoreError> {
+        if self.closed {
+            return Err(StoreError::Closed);
+        }
+        let lasts = self
+            .commit_appends(&[(map, updates)])
+            .map_err(unavailable)?;
+        Ok(lasts[0])
+    }
+
+    /// Commits every map's updates in one transaction; the last sequence number of each.
+    fn commit_appends(&mut self, group: &[(&MapId, &[Bytes])]) -> rusqlite::Result<Vec<Seq>> {
+        let tx = self.conn.transaction()?;
+        let mut lasts = Vec::with_capacity(group.len());
+        {
+            let mut stmt =
+                tx.prepare_cached("INSERT INTO updates (map_id, data) VALUES (?1, ?2)")?;
+            let mut touch = tx.prepare_cached(
+                "INSERT INTO maps (map_id, updated_at, size) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (map_id) DO UPDATE
+                   SET updated_at = excluded.updated_at, size = maps.size + excluded.size",
+            )?;
+            let now = now_millis();
+            for (map, updates) in group {
+                let mut last = 0;
+                for u in *updates {
+                    stmt.execute(params![map.as_str(), u.as_ref()])?;
+                    last = tx.last_insert_rowid();
+                }
+                let bytes: usize = updates.iter().map(Bytes::len).sum();
+                touch.execute(params![map.as_str(), now, bytes as i64])?;
+                lasts.push(last);
+            }
+        }
+        tx.commit()?;
+        Ok(lasts)
     }
 
     fn append_group(&mut self, group: Vec<(MapId, Vec<Bytes>, Reply<Seq>)>) {
-        let result = (|| {
-            let tx = self.conn.transaction()?;
-            let mut lasts = Vec::with_capacity(group.len());
-            {
-                let mut stmt =
-                    tx.prepare_cached("INSERT INTO updates (map_id, data) VALUES (?1, ?2)")?;
-                let mut touch = tx.prepare_cached(
-                    "INSERT INTO maps (map_id, updated_at, size) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (map_id) DO UPDATE
-                       SET updated_at = excluded.updated_at, size = maps.size + excluded.size",
-                )?;
-                let now = now_millis();
-                for (map, updates, _) in &group {
-                    let mut last = 0;
-                    for u in updates {
-                        stmt.execute(params![map.as_str(), u.as_ref()])?;
-                        last = tx.last_insert_rowid();
-                    }
-                    let bytes: usize = updates.iter().map(Bytes::len).sum();
-                    touch.execute(params![map.as_str(), now, bytes as i64])?;
-                    lasts.push(last);
-                }
+        if self.closed {
+            for (_, _, reply) in group {
+                let _ = reply.send(Err(StoreError::Closed));
             }
-            tx.commit()?;
-            Ok::<_, rusqlite::Error>(lasts)
-        })();
+            return;
+        }
+        let borrowed: Vec<(&MapId, &[Bytes])> =
+            group.iter().map(|(m, u, _)| (m, u.as_slice())).collect();
+        let result = self.commit_appends(&borrowed);
+        drop(borrowed);
         match result {
             Ok(lasts) => {
                 for ((_, _, reply), last) in group.into_iter().zip(lasts) {
