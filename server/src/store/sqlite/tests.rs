@@ -310,3 +310,37 @@ async fn workshop_entries_keep_the_newest_write_of_each_key_and_go_with_their_ma
     assert!(store.delete(&m).await.unwrap());
     assert!(store.workshop(&m).await.unwrap().is_empty());
 }
+
+/// Under writes that never pause, the WAL must still start over now and then: otherwise it grows
+/// by every commit until the disk is full.
+#[tokio::test]
+async fn the_wal_stays_bounded_under_steady_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(tmp.path()).unwrap();
+    let wal = tmp.path().join(format!("{DB_FILE}-wal"));
+    let size = || std::fs::metadata(&wal).map_or(0, |m| m.len());
+    let maps: Vec<MapId> = (0..8).map(|i| map(&format!("steady-{i}"))).collect();
+    let update = Bytes::from(vec![7u8; 200]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    // Enough time for several checkpoints while the size holds still.
+    let steady_for = std::time::Duration::from_millis(4 * 500);
+    let (mut last, mut since) = (0, std::time::Instant::now());
+    let mut appends = 0u64;
+    loop {
+        for m in &maps {
+            store.append(m, vec![update.clone()]).await.unwrap();
+            appends += 1;
+        }
+        let now = size();
+        if now != last {
+            (last, since) = (now, std::time::Instant::now());
+        } else if since.elapsed() >= steady_for {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the WAL kept growing: {last} bytes after {appends} appends"
+        );
+    }
+    store.close().await.unwrap();
+}
