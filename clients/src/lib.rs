@@ -62,6 +62,8 @@ pub struct Options {
 
 #[derive(Default)]
 struct State {
+    /// Counts the connections opened; only the newest one's task may change what follows.
+    connection: u64,
     out: Option<mpsc::UnboundedSender<WsMessage>>,
     synced: bool,
     closed: Option<Closed>,
@@ -165,13 +167,15 @@ impl MapClient {
                 Err(e) => return Err(e.into()),
             };
         let (tx, rx) = mpsc::unbounded_channel();
-        {
+        let connection = {
             let mut st = self.inner.state();
+            st.connection += 1;
             st.out = Some(tx);
             st.synced = false;
             st.closed = None;
             st.connected = true;
-        }
+            st.connection
+        };
         let sv = self.inner.doc.transact().state_vector().encode_v1();
         self.inner.send(message::encode_sync_step1(&sv));
         let local = {
@@ -184,7 +188,7 @@ impl MapClient {
             self.inner
                 .send(message::encode_awareness(&update.encode_v1()));
         }
-        let task = tokio::spawn(run(ws, rx, Arc::clone(&self.inner)));
+        let task = tokio::spawn(run(ws, rx, Arc::clone(&self.inner), connection));
         *self.task.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);
         Ok(())
     }
@@ -408,42 +412,59 @@ impl Drop for MapClient {
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn run(ws: Ws, mut out: mpsc::UnboundedReceiver<WsMessage>, inner: Arc<Inner>) {
+/// Serves connection number `connection` until it ends. An aborted task may still be finishing a
+/// poll on another thread while the next connection opens: what it receives or how it ends must
+/// not touch the new connection's state (it once cleared the new connection's sender, which then
+/// closed before it synced).
+async fn run(
+    ws: Ws,
+    mut out: mpsc::UnboundedReceiver<WsMessage>,
+    inner: Arc<Inner>,
+    connection: u64,
+) {
+    let current = || inner.state().connection == connection;
     let (mut sink, mut stream) = ws.split();
     loop {
         tokio::select! {
-            msg = out.recv() => match msg {
-                Some(msg) => {
-                    let closing = matches!(msg, WsMessage::Close(_));
-                    if sink.send(msg).await.is_err() {
-                        break;
-                    }
-                    if closing {
-                        // Drain until the server's close frame arrives.
-                        while let Some(Ok(m)) = stream.next().await {
-                            if let WsMessage::Close(f) = m {
-                                record_close(&inner, f);
-                                break;
-                            }
-                        }
-                        break;
-                    }
-                }
-                None => break,
-            },
-            frame = stream.next() => match frame {
-                Some(Ok(WsMessage::Binary(b))) => handle(&inner, b),
-                Some(Ok(WsMessage::Close(f))) => {
-                    record_close(&inner, f);
-                    break;
-                }
-                Some(Ok(_)) => {}
-                Some(Err(_)) | None => break,
-            },
+                   msg = out.recv() => match msg {
+                       Some(msg) => {
+                           let closing = matches!(msg, WsMessage::Close(_));
+                           if sink.send(msg).await.is_err() {
+                               break;
+                           }
+                           if closing {
+                               // Drain until the server's close frame arrives.
+                               while let Some(Ok(m)) = stream.next().await {
+                                   if let WsMessage::Close(f) = m {
+                                       if current() {
+        record_close(&inner, f);
         }
+                                       break;
+                                   }
+                               }
+                               break;
+                           }
+                       }
+                       None => break,
+                   },
+                   frame = stream.next() => match frame {
+                       Some(Ok(WsMessage::Binary(b))) if current() => handle(&inner, b),
+                       Some(Ok(WsMessage::Close(f))) => {
+                           if current() {
+        record_close(&inner, f);
+        }
+                           break;
+                       }
+                       Some(Ok(_)) => {}
+                       Some(Err(_)) | None => break,
+                   },
+               }
     }
     {
         let mut st = inner.state();
+        if st.connection != connection {
+            return;
+        }
         st.connected = false;
         st.out = None;
     }

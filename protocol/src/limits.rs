@@ -11,6 +11,11 @@ pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 8 << 20;
 /// the same value, and stock clients renew every 15 s).
 pub const AWARENESS_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Deepest nesting of arrays and objects in one awareness state. A presence (a name, a colour, a
+/// cursor) needs a handful of levels; a state nested thousands deep would break clients whose JSON
+/// parser recurses.
+pub const MAX_AWARENESS_DEPTH: usize = 32;
+
 /// The server sends a keepalive message to a connection it has sent nothing to for this long, so that
 /// stock clients (which reconnect after 30 s of silence) stay connected.
 pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(15);

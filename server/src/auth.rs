@@ -78,9 +78,12 @@ pub struct Claims {
     pub role: Role,
     /// Expiry, seconds since the Unix epoch.
     pub exp: u64,
-    /// Issue time, seconds since the Unix epoch.
+    /// Issue time, seconds since the Unix epoch; one in the future is refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iat: Option<u64>,
+    /// Not valid before this time, seconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
 }
 
 /// The maps a token covers.
@@ -256,6 +259,7 @@ fn validation(algorithms: &[Algorithm]) -> Validation {
     let mut v = Validation::new(algorithms[0]);
     v.algorithms = algorithms.to_vec();
     v.leeway = LEEWAY_SECS;
+    v.validate_nbf = true;
     v.required_spec_claims = HashSet::from(["exp".to_owned(), "sub".to_owned()]);
     v
 }
@@ -306,6 +310,9 @@ impl Verifier {
         let claims = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
             .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => AuthError::Expired,
+                ErrorKind::ImmatureSignature => {
+                    AuthError::Invalid("the token is not valid yet (claim `nbf`)".into())
+                }
                 ErrorKind::InvalidSignature => AuthError::Invalid("bad signature".into()),
                 ErrorKind::InvalidAlgorithm => AuthError::Invalid(format!(
                     "signed with an algorithm this server does not accept (accepted: {:?})",
@@ -314,6 +321,16 @@ impl Verifier {
                 _ => AuthError::Invalid(e.to_string()),
             })?
             .claims;
+        // A token issued in the future comes from a broken or forged issuer (or a clock that is
+        // badly off): nothing it says about its lifetime can be trusted.
+        if claims
+            .iat
+            .is_some_and(|iat| iat > crate::clock::now_secs() + LEEWAY_SECS)
+        {
+            return Err(AuthError::Invalid(
+                "claim `iat` is in the future: check the issuer's clock".into(),
+            ));
+        }
         let scope = Scope::parse(&claims.maps)
             .map_err(|e| AuthError::Invalid(format!("claim `maps`: {e}")))?;
         if claims.sub.is_empty() || claims.sub.len() > 200 {
@@ -484,6 +501,7 @@ mod tests {
             role,
             exp,
             iat: None,
+            nbf: None,
         }
     }
 
@@ -538,6 +556,38 @@ mod tests {
 
         let expired = signer.sign(&claims("*", Role::Owner, 1000)).unwrap();
         assert_eq!(verifier.verify(&expired).unwrap_err(), AuthError::Expired);
+
+        let early = signer
+            .sign(&Claims {
+                nbf: Some(later()),
+                ..claims("*", Role::Owner, later() + 60)
+            })
+            .unwrap();
+        let refused = verifier.verify(&early).unwrap_err();
+        assert_eq!(refused.code(), "token_invalid");
+        assert!(refused.to_string().contains("nbf"), "{refused}");
+        let started = signer
+            .sign(&Claims {
+                nbf: Some(crate::clock::now_secs() - 5),
+                ..claims("*", Role::Owner, later())
+            })
+            .unwrap();
+        assert!(verifier.verify(&started).is_ok());
+        let from_the_future = signer
+            .sign(&Claims {
+                iat: Some(later()),
+                ..claims("*", Role::Owner, later() + 60)
+            })
+            .unwrap();
+        let refused = verifier.verify(&from_the_future).unwrap_err();
+        assert!(refused.to_string().contains("iat"), "{refused}");
+        let within_skew = signer
+            .sign(&Claims {
+                iat: Some(crate::clock::now_secs() + 10),
+                ..claims("*", Role::Owner, later())
+            })
+            .unwrap();
+        assert!(verifier.verify(&within_skew).is_ok());
 
         let other = Signer::secret(b"another secret of thirty-two bytes!").unwrap();
         let forged = other.sign(&claims("*", Role::Owner, later())).unwrap();

@@ -176,7 +176,8 @@ pub struct ServeArgs {
     )]
     pub max_connections: usize,
 
-    /// WebSocket connections accepted from one client address; more are refused with 429.
+    /// WebSocket connections accepted from one client address (an IPv6 client counts as its /64);
+    /// more are refused with 429.
     #[arg(
         long,
         env = "WAYMARK_MAX_CONNECTIONS_PER_ADDRESS",

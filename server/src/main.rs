@@ -51,6 +51,7 @@ fn token(args: &TokenArgs) -> anyhow::Result<String> {
         role: args.role,
         exp: now + args.expires_in.as_secs(),
         iat: Some(now),
+        nbf: None,
     };
     Ok(signer.sign(&claims)?)
 }

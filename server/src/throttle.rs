@@ -5,7 +5,7 @@ use crate::config::BURST_SECONDS;
 use axum::http::HeaderMap;
 use ipnet::IpNet;
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -38,6 +38,7 @@ impl Connections {
         max_total: usize,
         max_per_address: usize,
     ) -> Result<Permit, Full> {
+        let addr = limited_address(addr);
         let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
         if counts.total >= max_total {
             return Err(Full::Node);
@@ -52,6 +53,16 @@ impl Connections {
             connections: Arc::clone(self),
             addr,
         })
+    }
+}
+
+/// The address a client is counted under: an IPv6 client as its /64, since a host is given a
+/// whole /64 and picks addresses in it freely (RFC 4291 §2.5.4, RFC 8981), so counting single
+/// addresses would not limit it at all. An IPv4-mapped IPv6 address counts as the IPv4 address.
+pub fn limited_address(addr: IpAddr) -> IpAddr {
+    match addr.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !(u64::MAX as u128))),
+        v4 => v4,
     }
 }
 
@@ -157,6 +168,22 @@ mod tests {
         assert_eq!(c.admit(b, 3, 2).unwrap_err(), Full::Node);
         drop(p1);
         assert!(c.admit(a, 3, 2).is_ok());
+    }
+
+    #[test]
+    fn an_ipv6_client_counts_as_its_64() {
+        let c = Arc::new(Connections::default());
+        let one: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let same_64: IpAddr = "2001:db8:1:2:ffff:ffff:ffff:fffe".parse().unwrap();
+        let next_64: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        let _held = c.admit(one, 100, 1).unwrap();
+        assert_eq!(c.admit(same_64, 100, 1).unwrap_err(), Full::Address);
+        let _other = c.admit(next_64, 100, 1).unwrap();
+        // The same client over IPv4 and IPv4-mapped IPv6 is one address.
+        let v4: IpAddr = "192.0.2.7".parse().unwrap();
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        let _v4 = c.admit(v4, 100, 1).unwrap();
+        assert_eq!(c.admit(mapped, 100, 1).unwrap_err(), Full::Address);
     }
 
     #[test]

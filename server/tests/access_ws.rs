@@ -64,6 +64,7 @@ async fn bad_tokens_are_refused_before_the_upgrade() {
             role: Role::Owner,
             exp: now() + 60,
             iat: None,
+            nbf: None,
         })
         .unwrap();
     let (status, body) = refused(format!("{url}?token={other}")).await;

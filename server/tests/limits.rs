@@ -264,6 +264,30 @@ async fn addresses_forwarded_by_a_trusted_proxy_each_get_their_own_quota() {
 }
 
 #[tokio::test]
+async fn an_ipv6_client_is_limited_per_64() {
+    let server = server_with(Limits {
+        max_connections_per_address: 2,
+        trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
+        ..Limits::default()
+    })
+    .await;
+    let url = server.url("six");
+    // A host picks its addresses within its /64 freely: new addresses buy it nothing.
+    let _first = open_forwarded(&url, Some("2001:db8:5:6::1")).await.unwrap();
+    let _second = open_forwarded(&url, Some("2001:db8:5:6:a:b:c:d")).await.unwrap();
+    let (status, body) = refused_forwarded(&url, Some("2001:db8:5:6::99")).await;
+    assert_eq!(status, 429);
+    assert_eq!(body["error"], "too_many_connections");
+    assert!(
+        body["message"].as_str().unwrap().contains("2001:db8:5:6::/64"),
+        "{body}"
+    );
+    // The neighbouring /64 is another client.
+    let _other = open_forwarded(&url, Some("2001:db8:5:7::1")).await.unwrap();
+    server.wait_metric("waymark_connections", 3.0).await;
+}
+
+#[tokio::test]
 async fn forwarded_for_from_an_untrusted_peer_is_ignored() {
     let server = server_with(Limits {
         max_connections_per_address: 2,
@@ -387,6 +411,29 @@ async fn an_oversized_presence_update_is_closed_with_1008() {
     assert!(!b.peers().contains_key(&loud.client_id()));
     assert!(!a.peers().contains_key(&loud.client_id()));
     still_collaborating(&server, "presence", &a, &b, "after").await;
+}
+
+#[tokio::test]
+async fn a_presence_state_nested_too_deep_is_closed_with_1008() {
+    let server = server_with(Limits::default()).await;
+    let (a, b) = bystanders(&server, "deep").await;
+    a.set_awareness(r#"{"user":{"name":"Ada","cursor":{"anchor":[1,2]}}}"#);
+    b.wait_for(WAIT, "a's presence", |c| c.peers().len() == 1)
+        .await
+        .unwrap();
+    // 5 000 levels in 10 KB: small enough for the size limit, deep enough to crash a parser
+    // that recurses.
+    let deep = server.connect("deep").await;
+    deep.set_awareness(&format!("{}{}", "[".repeat(5000), "]".repeat(5000)));
+    assert_closed(
+        &deep,
+        CloseCode::PolicyViolation,
+        "presence state nested deeper than 32 levels",
+    )
+    .await;
+    server.wait_metric(&limit_hits("awareness_depth"), 1.0).await;
+    assert!(!b.peers().contains_key(&deep.client_id()));
+    still_collaborating(&server, "deep", &a, &b, "after").await;
 }
 
 #[tokio::test]

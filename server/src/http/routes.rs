@@ -4,12 +4,12 @@
 use super::Shared;
 use super::connection;
 use super::upgrade::Upgrade;
-use crate::auth::Role;
+use crate::auth::{self, Role};
 use crate::throttle::{self, Full};
 use axum::Json;
 use axum::Router;
 use axum::extract::{ConnectInfo, Path, Query, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use waymark_protocol::{MapId, ext};
 
 /// How long `/readyz` waits for the store to answer.
@@ -30,14 +31,68 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/metrics", get(metrics))
         .nest(
             "/api/v1",
-            super::api::router().route_layer(axum::middleware::from_fn_with_state(
-                Arc::clone(&shared),
-                super::api::guard::check,
-            )),
+            super::api::router()
+                .route_layer(axum::middleware::from_fn_with_state(
+                    Arc::clone(&shared),
+                    super::api::guard::check,
+                ))
+                .layer(cors(shared.config.auth.allowed_origins.clone())),
         )
         .merge(super::web::router(shared.config.web_dir.clone()))
         .fallback(not_found)
+        .layer(axum::middleware::map_response(security_headers))
         .with_state(shared)
+}
+
+/// Cross-origin access to the REST API for pages served elsewhere: every origin when
+/// `--allowed-origins` is unset (callers authenticate with a bearer token, never a cookie, so a
+/// foreign page gains nothing its user's token does not give it), else the listed ones. Preflights
+/// are answered here, before the guard; what a request may do is still the guard's to decide.
+fn cors(allowed: Option<Vec<String>>) -> CorsLayer {
+    let origins = match allowed {
+        None => AllowOrigin::any(),
+        Some(list) => AllowOrigin::predicate(move |origin: &HeaderValue, _| {
+            origin
+                .to_str()
+                .is_ok_and(|o| list.contains(&auth::normalize_origin(o)))
+        }),
+    };
+    CorsLayer::new()
+        .allow_origin(origins)
+        .allow_methods([Method::GET, Method::POST, Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .expose_headers([
+            header::LOCATION,
+            header::CONTENT_DISPOSITION,
+            header::RETRY_AFTER,
+            header::WWW_AUTHENTICATE,
+        ])
+        .max_age(Duration::from_secs(600))
+}
+
+/// Headers every answer carries: no content sniffing, and no framing by other sites (the pages
+/// also say so in their Content-Security-Policy; `X-Frame-Options` is for browsers that predate it).
+/// An SVG export opened on its own is a document that could run script: it gets a policy that
+/// allows none.
+async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    let svg = headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"image/svg+xml"));
+    if svg {
+        headers
+            .entry(header::CONTENT_SECURITY_POLICY)
+            .or_insert(HeaderValue::from_static(
+                "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox",
+            ));
+    }
+    headers
+        .entry(header::X_CONTENT_TYPE_OPTIONS)
+        .or_insert(HeaderValue::from_static("nosniff"));
+    headers
+        .entry(header::X_FRAME_OPTIONS)
+        .or_insert(HeaderValue::from_static("DENY"));
+    response
 }
 
 fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
@@ -130,7 +185,11 @@ async fn connect(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_connections",
                 format!(
-                    "{address} already holds the maximum of {} connections",
+                    "{} already holds the maximum of {} connections",
+                    match throttle::limited_address(address) {
+                        IpAddr::V6(net) => format!("{net}/64"),
+                        v4 => v4.to_string(),
+                    },
                     limits.max_connections_per_address
                 ),
             );

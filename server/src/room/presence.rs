@@ -11,6 +11,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use tracing::debug;
 use waymark_protocol::CloseCode;
+use waymark_protocol::limits::MAX_AWARENESS_DEPTH;
 use waymark_protocol::message::encode_awareness;
 use yrs::ClientID;
 use yrs::sync::AwarenessUpdate;
@@ -26,6 +27,34 @@ enum Presence {
     Echo,
     /// Someone else's.
     Foreign,
+}
+
+/// How deeply `json` (already known to be valid JSON) nests arrays and objects; counted without
+/// parsing, so that a hostile state costs one pass over its bytes.
+fn nesting_depth(json: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for b in json.bytes() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 /// The `user.name` of a presence state, if it has one.
@@ -63,6 +92,22 @@ impl Room {
                 "bad_awareness",
                 "awareness state is not valid JSON",
                 &e,
+            );
+            return;
+        }
+        if let Some(depth) = parsed
+            .clients
+            .values()
+            .map(|e| nesting_depth(&e.json))
+            .find(|d| *d > MAX_AWARENESS_DEPTH)
+        {
+            self.services.metrics.limit("awareness_depth");
+            self.reject(
+                conn,
+                CloseCode::PolicyViolation,
+                "awareness_too_deep",
+                "presence state nested deeper than 32 levels",
+                &format_args!("{depth} levels"),
             );
             return;
         }
@@ -261,5 +306,18 @@ impl Room {
         if let Ok(update) = self.awareness.update_with_clients(local) {
             self.publish(Kind::Awareness, &update.encode_v1());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nesting_depth;
+
+    #[test]
+    fn nesting_is_counted_outside_strings_only() {
+        assert_eq!(nesting_depth(r#""plain""#), 0);
+        assert_eq!(nesting_depth(r#"{"user":{"name":"Ada","cursor":[1,2]}}"#), 3);
+        assert_eq!(nesting_depth(r#"{"name":"[[[{{{\"]]]"}"#), 1);
+        assert_eq!(nesting_depth(&format!("{}{}", "[".repeat(5000), "]".repeat(5000))), 5000);
     }
 }

@@ -34,6 +34,7 @@ pub fn token_for(user: &str, maps: &str, role: Role, exp: u64) -> String {
             role,
             exp,
             iat: None,
+            nbf: None,
         })
         .unwrap()
 }
