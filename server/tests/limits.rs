@@ -274,12 +274,17 @@ async fn an_ipv6_client_is_limited_per_64() {
     let url = server.url("six");
     // A host picks its addresses within its /64 freely: new addresses buy it nothing.
     let _first = open_forwarded(&url, Some("2001:db8:5:6::1")).await.unwrap();
-    let _second = open_forwarded(&url, Some("2001:db8:5:6:a:b:c:d")).await.unwrap();
+    let _second = open_forwarded(&url, Some("2001:db8:5:6:a:b:c:d"))
+        .await
+        .unwrap();
     let (status, body) = refused_forwarded(&url, Some("2001:db8:5:6::99")).await;
     assert_eq!(status, 429);
     assert_eq!(body["error"], "too_many_connections");
     assert!(
-        body["message"].as_str().unwrap().contains("2001:db8:5:6::/64"),
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("2001:db8:5:6::/64"),
         "{body}"
     );
     // The neighbouring /64 is another client.
@@ -431,7 +436,9 @@ async fn a_presence_state_nested_too_deep_is_closed_with_1008() {
         "presence state nested deeper than 32 levels",
     )
     .await;
-    server.wait_metric(&limit_hits("awareness_depth"), 1.0).await;
+    server
+        .wait_metric(&limit_hits("awareness_depth"), 1.0)
+        .await;
     assert!(!b.peers().contains_key(&deep.client_id()));
     still_collaborating(&server, "deep", &a, &b, "after").await;
 }

@@ -169,7 +169,10 @@ async fn the_api_answers_cross_origin_requests_from_allowed_origins_only() {
                 &[
                     ("Origin", origin),
                     ("Access-Control-Request-Method", "POST"),
-                    ("Access-Control-Request-Headers", "authorization, content-type"),
+                    (
+                        "Access-Control-Request-Headers",
+                        "authorization, content-type",
+                    ),
                 ],
                 None,
             )
@@ -228,5 +231,8 @@ async fn without_allowed_origins_any_page_may_call_the_api() {
     )
     .await;
     assert_eq!(res.status, 200);
-    assert_eq!(res.header("access-control-allow-origin").as_deref(), Some("*"));
+    assert_eq!(
+        res.header("access-control-allow-origin").as_deref(),
+        Some("*")
+    );
 }

@@ -316,8 +316,14 @@ mod tests {
     #[test]
     fn nesting_is_counted_outside_strings_only() {
         assert_eq!(nesting_depth(r#""plain""#), 0);
-        assert_eq!(nesting_depth(r#"{"user":{"name":"Ada","cursor":[1,2]}}"#), 3);
+        assert_eq!(
+            nesting_depth(r#"{"user":{"name":"Ada","cursor":[1,2]}}"#),
+            3
+        );
         assert_eq!(nesting_depth(r#"{"name":"[[[{{{\"]]]"}"#), 1);
-        assert_eq!(nesting_depth(&format!("{}{}", "[".repeat(5000), "]".repeat(5000))), 5000);
+        assert_eq!(
+            nesting_depth(&format!("{}{}", "[".repeat(5000), "]".repeat(5000))),
+            5000
+        );
     }
 }
