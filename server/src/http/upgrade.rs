@@ -63,13 +63,14 @@ impl Upgrade {
     }
 
     /// Answers 101 Switching Protocols; once the response has gone out, `serve` gets the socket and
-    /// any bytes already read past the request, as a task of `tracker` on the runtime `on` (the
-    /// thread of the connection's map, see `shards`).
+    /// any bytes already read past the request, and its future runs as a task of `tracker` on the
+    /// runtime `on` (the thread of the connection's map, see `shards`). The socket is handed over
+    /// unregistered: a socket belongs to the reactor of the runtime it is registered on.
     pub fn accept<F>(
         self,
         tracker: &TaskTracker,
         on: Handle,
-        serve: impl FnOnce(TcpStream, Bytes) -> F + Send + 'static,
+        serve: impl FnOnce(std::net::TcpStream, Bytes) -> F + Send + 'static,
     ) -> Response
     where
         F: Future<Output = ()> + Send + 'static,
@@ -87,21 +88,14 @@ impl Upgrade {
                 },
                 Err(e) => return debug!(error = %e, "WebSocket upgrade did not complete"),
             };
-            // A socket is registered with the reactor of the runtime it was made on: move it.
             let (socket, seed) = (parts.io.into_inner(), parts.read_buf);
             let socket = match socket.into_std() {
                 Ok(socket) => socket,
                 Err(e) => return debug!(error = %e, "cannot hand a connection over"),
             };
-            owner.spawn_on(
-                async move {
-                    match TcpStream::from_std(socket) {
-                        Ok(socket) => serve(socket, seed).await,
-                        Err(e) => debug!(error = %e, "cannot take a connection over"),
-                    }
-                },
-                &on,
-            );
+            // Built here and spawned as it is: wrapped in another `async` block, everything it
+            // captured would be kept twice.
+            owner.spawn_on(serve(socket, seed), &on);
         });
         Response::builder()
             .status(StatusCode::SWITCHING_PROTOCOLS)
