@@ -351,6 +351,52 @@ async fn deleting_a_map_on_one_node_closes_its_editors_on_every_node() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_creating_the_same_map_at_once_create_it_once() {
+    let cluster = Cluster::start(2).await;
+    for round in 0..4 {
+        let map = format!("contested-{round}");
+        // Viewers on both nodes load the (empty) map first, so each node's room finds it empty
+        // when the creations arrive at the same moment.
+        let a = cluster.connect(0, &map).await;
+        let b = cluster.connect(1, &map).await;
+        a.synced(WAIT).await.unwrap();
+        b.synced(WAIT).await.unwrap();
+        let create = |node: usize, title: &'static str| {
+            let url = cluster.nodes[node].http("/api/v1/maps");
+            let body = format!(r#"{{"id":"{map}","title":"{title}"}}"#);
+            async move { http("POST", &url, Some(&body)).await }
+        };
+        let (first, second) = tokio::join!(create(0, "From node 0"), create(1, "From node 1"));
+        let mut statuses = [first.status, second.status];
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            [201, 409],
+            "{map}: {} {} / {} {}",
+            first.status,
+            first.body,
+            second.status,
+            second.body
+        );
+        let refused = if first.status == 409 { &first } else { &second };
+        assert_eq!(refused.json()["error"], "map_exists");
+        // Both viewers see the one map that was created, with the winner's title.
+        let winner = if first.status == 201 {
+            "From node 0"
+        } else {
+            "From node 1"
+        };
+        for c in [&a, &b] {
+            c.wait_for(CONVERGE, "the created map", |c| {
+                c.map().map.meta.title == winner
+            })
+            .await
+            .unwrap();
+        }
+    }
+}
+
 /// Polls `/readyz` until it answers `status`.
 async fn wait_ready(node: &ProcessServer, status: u16) -> String {
     let deadline = tokio::time::Instant::now() + CONVERGE;

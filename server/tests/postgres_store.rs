@@ -716,3 +716,30 @@ async fn versions_are_numbered_once_across_nodes_and_go_with_their_map() {
     }
     db.drop_database().await;
 }
+
+#[tokio::test]
+async fn a_map_is_claimed_by_one_store_of_those_sharing_the_database() {
+    let db = pg::fresh_database().await;
+    let (one, other) = (
+        PostgresStore::connect(&db.url).await.unwrap(),
+        PostgresStore::connect(&db.url).await.unwrap(),
+    );
+    let m = map("contested");
+    let (a, b) = tokio::join!(one.claim(&m), other.claim(&m));
+    let mut won = [a.unwrap(), b.unwrap()];
+    won.sort();
+    assert_eq!(won, [false, true], "exactly one store creates the map");
+    assert!(one.exists(&m).await.unwrap());
+    // A map with content cannot be claimed either; a deleted one can be created again.
+    store_text(&other, &m).await;
+    assert!(!one.claim(&m).await.unwrap());
+    assert!(one.delete(&m).await.unwrap());
+    assert!(other.claim(&m).await.unwrap());
+}
+
+async fn store_text(store: &PostgresStore, m: &MapId) {
+    store
+        .append(m, vec![type_text(&Doc::with_client_id(9), "x")])
+        .await
+        .unwrap();
+}

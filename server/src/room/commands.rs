@@ -4,6 +4,7 @@
 use super::{ApplyError, Poisoned, Rejected, Room, Source};
 use crate::cluster::wire::Kind;
 use crate::store::StoreError;
+use tracing::error;
 use waymark_protocol::CloseCode;
 use waymark_protocol::schema::{self, JourneyMap, diff};
 use yrs::{Doc, ReadTxn, StateVector, Transact};
@@ -21,8 +22,24 @@ impl Room {
         if let Err(e) = self.check_size(update.len()) {
             return Ok(Err(e));
         }
+        // Another node's room may have found the map empty as well: the store decides who
+        // creates it.
+        if only_if_empty {
+            match self.services.store.claim(&self.map).await {
+                Ok(true) => {}
+                Ok(false) => return Ok(Err(ApplyError::Exists)),
+                Err(e) => {
+                    error!(error = %e, "cannot create the map");
+                    return Err(Poisoned("storage unavailable; reconnect later"));
+                }
+            }
+        }
         let result = self.integrate(Source::Server, update)?;
         self.flush().await?;
+        if only_if_empty && result.is_err() {
+            // Nothing was created after all: free the id again.
+            let _ = self.services.store.delete(&self.map).await;
+        }
         Ok(result.map_err(ApplyError::Invalid))
     }
 

@@ -190,6 +190,10 @@ pub trait Store: Send + Sync + 'static {
     /// Whether anything is stored for a map.
     async fn exists(&self, map: &MapId) -> Result<bool, StoreError>;
 
+    /// Records a new, empty map unless one with this id is stored; whether it was new. Atomic for
+    /// every node sharing the store, so of two nodes creating the same map only one succeeds.
+    async fn claim(&self, map: &MapId) -> Result<bool, StoreError>;
+
     /// Stores a version of a map and numbers it. With `skip_if_unchanged`, nothing is stored (and
     /// `None` returned) when the map's newest version has the same state vector.
     async fn add_version(

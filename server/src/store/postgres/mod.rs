@@ -329,6 +329,22 @@ impl Store for PostgresStore {
         .await
     }
 
+    async fn claim(&self, map: &MapId) -> Result<bool, StoreError> {
+        self.run(|| format!("cannot create map {map}"), async {
+            let client = self.client().await?;
+            let inserted = client
+                .execute(
+                    "INSERT INTO waymark_maps (map_id, updated_at, size)
+                     VALUES ($1, (extract(epoch FROM clock_timestamp()) * 1000)::bigint, 0)
+                     ON CONFLICT (map_id) DO NOTHING",
+                    &[&map.as_str()],
+                )
+                .await?;
+            Ok(inserted == 1)
+        })
+        .await
+    }
+
     async fn add_version(
         &self,
         map: &MapId,

@@ -295,6 +295,10 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn claim(&self, map: &MapId) -> Result<bool, StoreError> {
+        self.call(|r| Request::Claim(map.clone(), r)).await
+    }
+
     async fn close(&self) -> Result<(), StoreError> {
         let result = self.call(Request::Close).await;
         let handle = self.thread.lock().ok().and_then(|mut t| t.take());

@@ -344,3 +344,20 @@ async fn the_wal_stays_bounded_under_steady_writes() {
     }
     store.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_map_is_claimed_once_until_it_is_deleted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(tmp.path()).unwrap();
+    let m = map("claimed");
+    assert!(store.claim(&m).await.unwrap());
+    assert!(store.exists(&m).await.unwrap());
+    assert!(!store.claim(&m).await.unwrap());
+    store
+        .append(&map("edited"), vec![Bytes::from_static(b"u")])
+        .await
+        .unwrap();
+    assert!(!store.claim(&map("edited")).await.unwrap());
+    assert!(store.delete(&m).await.unwrap());
+    assert!(store.claim(&m).await.unwrap());
+}

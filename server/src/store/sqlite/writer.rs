@@ -33,6 +33,7 @@ pub(super) enum Request {
     Review(MapId, i64, Option<String>, String, Reply<Option<bool>>),
     Activity(MapId, Vec<Activity>, Reply<()>),
     Delete(MapId, Reply<bool>),
+    Claim(MapId, Reply<bool>),
     Workshop(MapId, Vec<WorkshopEntry>, Reply<()>),
     Compact(MapId, Vec<u8>, Seq, Reply<()>),
     AddVersion(MapId, NewVersion, bool, Reply<Option<VersionInfo>>),
@@ -210,7 +211,7 @@ fn refuse(req: Request) {
         Request::Summary(.., r) => closed(r),
         Request::Review(.., r) => closed(r),
         Request::Activity(.., r) => closed(r),
-        Request::Delete(_, r) => closed(r),
+        Request::Delete(_, r) | Request::Claim(_, r) => closed(r),
         Request::Workshop(.., r) => closed(r),
         Request::Compact(.., r) => closed(r),
         Request::AddVersion(.., r) => closed(r),
@@ -239,6 +240,9 @@ impl Writer {
             }
             Request::Delete(map, reply) => {
                 let _ = reply.send(self.delete(&map));
+            }
+            Request::Claim(map, reply) => {
+                let _ = reply.send(self.claim(&map));
             }
             Request::Workshop(map, entries, reply) => {
                 let _ = reply.send(self.save_workshop(&map, &entries));
@@ -440,6 +444,17 @@ impl Writer {
             }
         }
         tx.commit().map_err(unavailable)
+    }
+
+    fn claim(&mut self, map: &MapId) -> Result<bool, StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO maps (map_id, updated_at) VALUES (?1, ?2)
+                 ON CONFLICT (map_id) DO NOTHING",
+                params![map.as_str(), now_millis()],
+            )
+            .map(|inserted| inserted == 1)
+            .map_err(unavailable)
     }
 
     fn delete(&mut self, map: &MapId) -> Result<bool, StoreError> {
