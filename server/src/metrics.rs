@@ -73,6 +73,8 @@ pub struct Metrics {
     pub cluster_messages: Family<KindLabel, Counter>,
     /// Maps re-read from the store because cluster messages may have been missed, by reason.
     pub map_resyncs: Family<KindLabel, Counter>,
+    /// Bytes read from the store by those resyncs.
+    pub map_resync_bytes: Counter,
     /// 1 while the cluster's Redis subscription connection is up (always 0 on a single node).
     pub redis_connected: Gauge,
     pub limits_hit: Family<LimitLabel, Counter>,
@@ -112,6 +114,7 @@ impl Metrics {
             errors: Family::default(),
             cluster_messages: Family::default(),
             map_resyncs: Family::default(),
+            map_resync_bytes: Counter::default(),
             redis_connected: Gauge::default(),
             limits_hit: Family::default(),
             auth_refused: Family::default(),
@@ -173,6 +176,11 @@ impl Metrics {
             "map_resyncs",
             "Maps re-read from the shared store because cluster messages may have been missed, by reason",
             m.map_resyncs.clone(),
+        );
+        registry.register(
+            "map_resync_bytes",
+            "Bytes read from the shared store by resyncs (what was stored since the map was last read)",
+            m.map_resync_bytes.clone(),
         );
         registry.register(
             "limits_hit",

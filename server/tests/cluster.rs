@@ -260,6 +260,53 @@ async fn clients_converge_after_redis_was_down_for_seconds() {
     .unwrap();
 }
 
+/// A node that missed messages reads back only what was stored since it last read the map, not
+/// the whole map again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resync_reads_only_what_was_stored_since_the_map_was_read() {
+    let mut cluster = Cluster::start(2).await;
+    let map = "large-resync";
+    let a = cluster.connect(0, map).await;
+    // Half a megabyte in ten updates: below the compaction thresholds, so it stays in the log.
+    let large = "x".repeat(50_000);
+    for i in 0..10 {
+        set_card(&a, &format!("large-{i}"), &large);
+    }
+    let a2 = cluster.connect(0, map).await;
+    a2.wait_for(WAIT, "the large cards", |c| card(c, "large-9").is_some())
+        .await
+        .unwrap();
+    // Node 1 loads the map now, all of it.
+    let b = cluster.connect(1, map).await;
+    assert!(card(&b, "large-9").is_some());
+    let read_before = cluster.nodes[1]
+        .metric("waymark_map_resync_bytes_total")
+        .await;
+
+    cluster.redis.stop().await;
+    for i in 0..5 {
+        set_card(&a, &format!("small-{i}"), "1");
+    }
+    a2.wait_for(WAIT, "the small cards", |c| card(c, "small-4").is_some())
+        .await
+        .unwrap();
+    cluster.redis.restart().await;
+    b.wait_for(CONVERGE, "the cards written while Redis was down", |c| {
+        card(c, "small-4").is_some()
+    })
+    .await
+    .unwrap();
+    let read = cluster.nodes[1]
+        .metric("waymark_map_resync_bytes_total")
+        .await
+        - read_before;
+    assert!(read > 0.0, "node 1 resynced from the store");
+    assert!(
+        read < 50_000.0,
+        "node 1 read {read} bytes to catch up on five small cards"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clients_of_a_killed_node_reconnect_to_another_and_lose_nothing() {
     let mut cluster = Cluster::start(2).await;

@@ -743,3 +743,27 @@ async fn store_text(store: &PostgresStore, m: &MapId) {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn load_after_reads_the_log_past_a_point_and_the_snapshot_only_if_newer() {
+    let db = pg::fresh_database().await;
+    let store = PostgresStore::connect(&db.url).await.unwrap();
+    let m = map("tail");
+    let doc = Doc::with_client_id(1);
+    let (u1, u2) = (type_text(&doc, "ab"), type_text(&doc, "cd"));
+    let first = store.append(&m, vec![u1]).await.unwrap();
+    let last = store.append(&m, vec![u2.clone()]).await.unwrap();
+    let tail = store.load_after(&m, first).await.unwrap();
+    assert_eq!(tail.snapshot, None);
+    assert_eq!(tail.updates, vec![u2.to_vec()]);
+    assert_eq!(tail.last_seq, last);
+    let snapshot = doc
+        .transact()
+        .encode_state_as_update_v1(&StateVector::default());
+    store.compact(&m, snapshot, last).await.unwrap();
+    let after_compaction = store.load_after(&m, first).await.unwrap();
+    assert!(after_compaction.snapshot.is_some());
+    assert_eq!(after_compaction.last_seq, last);
+    let up_to_date = store.load_after(&m, last).await.unwrap();
+    assert!(up_to_date.snapshot.is_none() && up_to_date.updates.is_empty());
+}

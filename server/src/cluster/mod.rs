@@ -17,6 +17,10 @@
 //! published after that confirmation reaches us through the channel; any update published before
 //! it was already durable (nodes publish only after their store commit returned), so the load that
 //! follows sees it. Applying an update twice is harmless, so the overlap needs no care.
+//!
+//! A resync reads only what was stored after the room's last read (`Store::load_after`): a map's
+//! updates take their sequence numbers under the map's row lock and commit in that order, so
+//! anything missed since is numbered higher than what that read saw.
 
 pub mod wire;
 

@@ -207,6 +207,9 @@ struct Room {
     /// The map's stored size, estimated: its snapshot and every update applied since, as encoded.
     size: usize,
     last_seq: Seq,
+    /// Every stored update up to this sequence number is in the document: a resync reads only
+    /// what was stored after it.
+    read_through: Seq,
     idle_since: Option<Instant>,
     /// The SyncStep2 answering an empty state vector (what every new client sends), shared by all
     /// joiners until the document changes: a crowd joining a large map costs one copy, not one each.
@@ -357,6 +360,7 @@ impl Room {
             log_bytes: stored.log_bytes,
             size: stored.snapshot.as_ref().map_or(0, Vec::len) + stored.log_bytes,
             last_seq: stored.last_seq,
+            read_through: stored.last_seq,
             idle_since: Some(Instant::now()),
             full_sync: None,
             summary: None,

@@ -61,18 +61,28 @@ impl Room {
         Ok(())
     }
 
-    /// Re-reads the map from the store and applies whatever this node missed, so its clients
-    /// converge with the other nodes' without reconnecting. Then tells the other nodes how far this
-    /// room has published, so they can do the same.
+    /// Re-reads from the store what was stored since this room last read it and applies whatever
+    /// this node missed, so its clients converge with the other nodes' without reconnecting (the
+    /// snapshot is read again only if a compaction went past that point). Then tells the other
+    /// nodes how far this room has published, so they can do the same.
     pub(super) async fn resync(&mut self, reason: &'static str) {
         self.services
             .metrics
             .map_resyncs
             .get_or_create(&crate::metrics::KindLabel { kind: reason })
             .inc();
-        match self.services.store.load(&self.map).await {
+        match self
+            .services
+            .store
+            .load_after(&self.map, self.read_through)
+            .await
+        {
             Ok(stored) => {
                 self.resync_due = false;
+                self.services.metrics.map_resync_bytes.inc_by(
+                    (stored.snapshot.as_ref().map_or(0, Vec::len) + stored.log_bytes) as u64,
+                );
+                self.read_through = stored.last_seq;
                 for bytes in stored.snapshot.iter().chain(&stored.updates) {
                     match self.integrate(Source::Remote, bytes) {
                         Ok(Ok(())) => {}

@@ -13,6 +13,7 @@ pub(super) struct Queries {
     pub map_exists: String,
     /// `(map)`: the update log, oldest first.
     pub select_log: String,
+    pub select_log_after: String,
     /// `(map, title, kind, review_due)`: a map with no row (nothing stored) gets no summary.
     pub set_summary: String,
     /// `(map, limit)`, newest first.
@@ -47,6 +48,10 @@ impl Queries {
             map_exists: format!("SELECT EXISTS (SELECT 1 FROM {maps} WHERE map_id = {p1})"),
             select_log: format!(
                 "SELECT seq, data FROM {prefix}updates WHERE map_id = {p1} ORDER BY seq"
+            ),
+            select_log_after: format!(
+                "SELECT seq, data FROM {prefix}updates WHERE map_id = {p1} AND seq > {p2}
+                 ORDER BY seq"
             ),
             set_summary: format!(
                 "UPDATE {maps} SET title = {p2}, kind = {p3}, review_due = {p4} WHERE map_id = {p1}"

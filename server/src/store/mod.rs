@@ -160,6 +160,12 @@ pub trait Store: Send + Sync + 'static {
     /// Reads a map's snapshot and update log.
     async fn load(&self, map: &MapId) -> Result<StoredMap, StoreError>;
 
+    /// What was stored for a map after `after` (a `last_seq` this caller has already read): the
+    /// log entries with a higher sequence number, without the snapshot, unless a compaction has
+    /// folded entries past `after` into the snapshot since, in which case everything, as
+    /// [`Store::load`] does.
+    async fn load_after(&self, map: &MapId, after: Seq) -> Result<StoredMap, StoreError>;
+
     /// Appends updates to a map's log, durably, in order; returns the sequence number of the last.
     async fn append(&self, map: &MapId, updates: Vec<Bytes>) -> Result<Seq, StoreError>;
 

@@ -51,6 +51,61 @@ pub struct PostgresStore {
 }
 
 impl PostgresStore {
+    /// Everything stored for `map`; with `after`, only the log past it unless the snapshot covers
+    /// more (see [`Store::load_after`]).
+    async fn load_from(&self, map: &MapId, after: Option<Seq>) -> Result<StoredMap, StoreError> {
+        self.run(|| format!("cannot load map {map}"), async {
+            let mut client = self.client().await?;
+            // Snapshot and log MUST come from one database snapshot. Read separately (READ
+            // COMMITTED), a compaction committed by another node in between could be seen half:
+            // the old snapshot, then a log whose rows that compaction already deleted because it
+            // folded them into the new snapshot we did not read — those updates would be lost.
+            let tx = client
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .await?;
+            let through = tx
+                .prepare_cached("SELECT compacted_through FROM waymark_maps WHERE map_id = $1")
+                .await?;
+            let through: Option<Seq> = tx
+                .query_opt(&through, &[&map.as_str()])
+                .await?
+                .map(|r| r.try_get(0))
+                .transpose()?;
+            // The snapshot is read only if it holds something past `after`.
+            let after = after.filter(|after| through.is_none_or(|through| through <= *after));
+            let mut out = StoredMap::default();
+            let log = match after {
+                Some(after) => {
+                    out.last_seq = after;
+                    let log = tx.prepare_cached(&QUERIES.select_log_after).await?;
+                    tx.query(&log, &[&map.as_str(), &after]).await?
+                }
+                None => {
+                    let head = tx
+                        .prepare_cached(
+                            "SELECT snapshot, compacted_through FROM waymark_maps WHERE map_id = $1",
+                        )
+                        .await?;
+                    if let Some(row) = tx.query_opt(&head, &[&map.as_str()]).await? {
+                        out.snapshot = row.try_get(0)?;
+                        out.last_seq = row.try_get(1)?;
+                    }
+                    let log = tx.prepare_cached(&QUERIES.select_log).await?;
+                    tx.query(&log, &[&map.as_str()]).await?
+                }
+            };
+            for row in log {
+                rows::push_logged(&mut out, &row)?;
+            }
+            tx.commit().await?;
+            Ok(out)
+        })
+        .await
+    }
+
     /// Connects to the database at `url` (`postgres://user:password@host:port/dbname?options`,
     /// without TLS), checks that it answers, and brings its schema up to date.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
@@ -132,36 +187,11 @@ const LAST_SEQ: &str = "
 #[async_trait]
 impl Store for PostgresStore {
     async fn load(&self, map: &MapId) -> Result<StoredMap, StoreError> {
-        self.run(|| format!("cannot load map {map}"), async {
-            let mut client = self.client().await?;
-            // Snapshot and log MUST come from one database snapshot. Read separately (READ
-            // COMMITTED), a compaction committed by another node in between could be seen half:
-            // the old snapshot, then a log whose rows that compaction already deleted because it
-            // folded them into the new snapshot we did not read — those updates would be lost.
-            let tx = client
-                .build_transaction()
-                .isolation_level(IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()
-                .await?;
-            let head = tx
-                .prepare_cached(
-                    "SELECT snapshot, compacted_through FROM waymark_maps WHERE map_id = $1",
-                )
-                .await?;
-            let log = tx.prepare_cached(&QUERIES.select_log).await?;
-            let mut out = StoredMap::default();
-            if let Some(row) = tx.query_opt(&head, &[&map.as_str()]).await? {
-                out.snapshot = row.try_get(0)?;
-                out.last_seq = row.try_get(1)?;
-            }
-            for row in tx.query(&log, &[&map.as_str()]).await? {
-                rows::push_logged(&mut out, &row)?;
-            }
-            tx.commit().await?;
-            Ok(out)
-        })
-        .await
+        self.load_from(map, None).await
+    }
+
+    async fn load_after(&self, map: &MapId, after: Seq) -> Result<StoredMap, StoreError> {
+        self.load_from(map, Some(after)).await
     }
 
     async fn append(&self, map: &MapId, updates: Vec<Bytes>) -> Result<Seq, StoreError> {

@@ -115,26 +115,49 @@ fn unavailable(e: rusqlite::Error) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
-fn load(conn: &mut Connection, map: &MapId) -> Result<StoredMap, StoreError> {
+/// Everything stored for `map`; with `after`, only the log past it unless the snapshot covers
+/// more (see [`Store::load_after`]).
+fn load(conn: &mut Connection, map: &MapId, after: Option<Seq>) -> Result<StoredMap, StoreError> {
     let tx = conn.transaction().map_err(unavailable)?;
-    let snapshot: Option<(Vec<u8>, Seq)> = tx
+    let through: Option<Seq> = tx
         .query_row(
-            "SELECT data, through_seq FROM snapshots WHERE map_id = ?1",
+            "SELECT through_seq FROM snapshots WHERE map_id = ?1",
             [map.as_str()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| r.get(0),
         )
         .optional()
         .map_err(unavailable)?;
     let mut out = StoredMap::default();
-    if let Some((data, through)) = snapshot {
-        out.snapshot = Some(data);
-        out.last_seq = through;
+    // The snapshot is read only if it holds something past `after`.
+    let after = after.filter(|after| through.is_none_or(|through| through <= *after));
+    match (after, through) {
+        (Some(after), _) => out.last_seq = after,
+        (None, Some(through)) => {
+            out.snapshot = Some(
+                tx.query_row(
+                    "SELECT data FROM snapshots WHERE map_id = ?1",
+                    [map.as_str()],
+                    |r| r.get(0),
+                )
+                .map_err(unavailable)?,
+            );
+            out.last_seq = through;
+        }
+        (None, None) => {}
     }
     {
         let mut stmt = tx
-            .prepare_cached(&QUERIES.select_log)
+            .prepare_cached(if after.is_some() {
+                &QUERIES.select_log_after
+            } else {
+                &QUERIES.select_log
+            })
             .map_err(unavailable)?;
-        let mut log = stmt.query([map.as_str()]).map_err(unavailable)?;
+        let mut log = match after {
+            Some(after) => stmt.query(params![map.as_str(), after]),
+            None => stmt.query(params![map.as_str()]),
+        }
+        .map_err(unavailable)?;
         while let Some(row) = log.next().map_err(unavailable)? {
             rows::push_logged(&mut out, row).map_err(unavailable)?;
         }
@@ -147,7 +170,12 @@ fn load(conn: &mut Connection, map: &MapId) -> Result<StoredMap, StoreError> {
 impl Store for SqliteStore {
     async fn load(&self, map: &MapId) -> Result<StoredMap, StoreError> {
         let map = map.clone();
-        self.read(move |conn| load(conn, &map)).await
+        self.read(move |conn| load(conn, &map, None)).await
+    }
+
+    async fn load_after(&self, map: &MapId, after: Seq) -> Result<StoredMap, StoreError> {
+        let map = map.clone();
+        self.read(move |conn| load(conn, &map, Some(after))).await
     }
 
     async fn append(&self, map: &MapId, updates: Vec<Bytes>) -> Result<Seq, StoreError> {

@@ -361,3 +361,36 @@ async fn a_map_is_claimed_once_until_it_is_deleted() {
     assert!(store.delete(&m).await.unwrap());
     assert!(store.claim(&m).await.unwrap());
 }
+
+#[tokio::test]
+async fn load_after_reads_the_log_past_a_point_and_the_snapshot_only_if_newer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(tmp.path()).unwrap();
+    let m = map("tail");
+    let first = store
+        .append(
+            &m,
+            vec![Bytes::from_static(b"u1"), Bytes::from_static(b"u2")],
+        )
+        .await
+        .unwrap();
+    let last = store
+        .append(&m, vec![Bytes::from_static(b"u3")])
+        .await
+        .unwrap();
+    let tail = store.load_after(&m, first).await.unwrap();
+    assert_eq!(tail.snapshot, None);
+    assert_eq!(tail.updates, vec![b"u3".to_vec()]);
+    assert_eq!(tail.last_seq, last);
+    let nothing = store.load_after(&m, last).await.unwrap();
+    assert!(nothing.updates.is_empty() && nothing.snapshot.is_none());
+    assert_eq!(nothing.last_seq, last);
+    // Compacted past the point: the reader needs the snapshot, so it gets everything.
+    store.compact(&m, b"snap".to_vec(), last).await.unwrap();
+    let after_compaction = store.load_after(&m, first).await.unwrap();
+    assert_eq!(after_compaction.snapshot.as_deref(), Some(&b"snap"[..]));
+    assert_eq!(after_compaction.last_seq, last);
+    // ...and one that had read up to the compaction point needs nothing.
+    let up_to_date = store.load_after(&m, last).await.unwrap();
+    assert!(up_to_date.snapshot.is_none() && up_to_date.updates.is_empty());
+}
