@@ -444,6 +444,49 @@ async fn two_nodes_creating_the_same_map_at_once_create_it_once() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edits_racing_a_delete_on_another_node_do_not_bring_the_map_back() {
+    let cluster = Cluster::start(2).await;
+    for round in 0..3 {
+        let map = format!("raced-{round}");
+        let a = cluster.connect(0, &map).await;
+        let b = cluster.connect(1, &map).await;
+        set_card(&a, "first", "1");
+        b.wait_for(WAIT, "the first card", |c| card(c, "first").is_some())
+            .await
+            .unwrap();
+        // Node 1's editor keeps typing while node 0 deletes the map.
+        let typing = async {
+            let mut k = 0;
+            while b.is_connected() && k < 2000 {
+                set_card(&b, &format!("late-{k}"), "2");
+                k += 1;
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        };
+        let delete = async {
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            http(
+                "DELETE",
+                &cluster.nodes[0].http(&format!("/api/v1/maps/{map}")),
+                None,
+            )
+            .await
+        };
+        let ((), res) = tokio::join!(typing, delete);
+        assert_eq!(res.status, 204, "{}", res.body);
+        let closed = b.wait_closed(WAIT).await.unwrap().expect("closed");
+        assert_eq!(closed.code, 4004);
+        // Whatever node 1 was storing when the delete came, the map stays deleted everywhere.
+        for node in &cluster.nodes {
+            let res = http("GET", &node.http(&format!("/api/v1/maps/{map}")), None).await;
+            assert_eq!(res.status, 404, "{map} came back: {}", res.body);
+            let (_, list) = get(&node.http("/api/v1/maps")).await;
+            assert!(!list.contains(&format!("\"{map}\"")), "{list}");
+        }
+    }
+}
+
 /// Polls `/readyz` until it answers `status`.
 async fn wait_ready(node: &ProcessServer, status: u16) -> String {
     let deadline = tokio::time::Instant::now() + CONVERGE;

@@ -340,7 +340,7 @@ async fn nodes_starting_together_migrate_once() {
         .collect();
     assert_eq!(
         versions,
-        vec![1, 2, 3],
+        vec![1, 2, 3, 4],
         "each migration is recorded exactly once"
     );
     let tables: Vec<String> = client
@@ -357,6 +357,7 @@ async fn nodes_starting_together_migrate_once() {
         tables,
         [
             "waymark_activity",
+            "waymark_deleted_maps",
             "waymark_maps",
             "waymark_schema_migrations",
             "waymark_updates",
@@ -384,7 +385,7 @@ async fn nodes_starting_together_migrate_once() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(count, 3);
+    assert_eq!(count, 4);
     late.close().await.unwrap();
     for store in stores {
         store.close().await.unwrap();
@@ -766,4 +767,40 @@ async fn load_after_reads_the_log_past_a_point_and_the_snapshot_only_if_newer() 
     assert_eq!(after_compaction.last_seq, last);
     let up_to_date = store.load_after(&m, last).await.unwrap();
     assert!(up_to_date.snapshot.is_none() && up_to_date.updates.is_empty());
+}
+
+#[tokio::test]
+async fn an_append_from_before_a_delete_cannot_bring_the_map_back() {
+    let db = pg::fresh_database().await;
+    let (deleter, late) = (
+        PostgresStore::connect(&db.url).await.unwrap(),
+        PostgresStore::connect(&db.url).await.unwrap(),
+    );
+    let m = map("deleted");
+    let doc = Doc::with_client_id(4);
+    late.append(&m, vec![type_text(&doc, "before")])
+        .await
+        .unwrap();
+    let loaded = late.load(&m).await.unwrap();
+    assert_eq!(loaded.deleted_at, None);
+    assert!(deleter.delete(&m).await.unwrap());
+    // The node that loaded it before the delete appends late: refused, nothing comes back.
+    let refused = late
+        .append_since(&m, vec![type_text(&doc, "late")], loaded.deleted_at)
+        .await;
+    assert!(matches!(refused, Err(StoreError::Deleted)), "{refused:?}");
+    assert!(!deleter.exists(&m).await.unwrap());
+    assert!(deleter.list().await.unwrap().is_empty());
+    // A load after the delete knows of it, and may start the map anew.
+    let fresh = late.load(&m).await.unwrap();
+    assert!(fresh.deleted_at.is_some() && fresh.updates.is_empty());
+    late.append_since(
+        &m,
+        vec![type_text(&Doc::with_client_id(5), "anew")],
+        fresh.deleted_at,
+    )
+    .await
+    .unwrap();
+    assert!(deleter.exists(&m).await.unwrap());
+    assert_eq!(late.load(&m).await.unwrap().deleted_at, None);
 }

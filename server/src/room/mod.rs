@@ -210,6 +210,8 @@ struct Room {
     /// Every stored update up to this sequence number is in the document: a resync reads only
     /// what was stored after it.
     read_through: Seq,
+    /// The deletion the load saw (the map is being started anew), until the first append.
+    deleted_at: Option<i64>,
     idle_since: Option<Instant>,
     /// The SyncStep2 answering an empty state vector (what every new client sends), shared by all
     /// joiners until the document changes: a crowd joining a large map costs one copy, not one each.
@@ -361,6 +363,7 @@ impl Room {
             size: stored.snapshot.as_ref().map_or(0, Vec::len) + stored.log_bytes,
             last_seq: stored.last_seq,
             read_through: stored.last_seq,
+            deleted_at: stored.deleted_at,
             idle_since: Some(Instant::now()),
             full_sync: None,
             summary: None,

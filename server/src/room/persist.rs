@@ -5,10 +5,12 @@ use super::remote;
 use super::{Poisoned, Room};
 use crate::cluster::Remote;
 use crate::cluster::wire::Kind;
+use crate::store::StoreError;
 use bytes::Bytes;
 use std::sync::Arc;
 use std::time::Instant;
 use tracing::{error, warn};
+use waymark_protocol::CloseCode;
 use yrs::Transact;
 
 impl Room {
@@ -20,7 +22,7 @@ impl Room {
             let started = Instant::now();
             let (store, map) = (Arc::clone(&self.services.store), self.map.clone());
             let result = self
-                .while_committing(store.append(&map, batch.clone()))
+                .while_committing(store.append_since(&map, batch.clone(), self.deleted_at))
                 .await?;
             self.services
                 .metrics
@@ -28,6 +30,7 @@ impl Room {
                 .observe(started.elapsed().as_secs_f64());
             match result {
                 Ok(seq) => {
+                    self.deleted_at = None;
                     self.last_seq = seq;
                     self.log_updates += count;
                     self.log_bytes += bytes;
@@ -39,6 +42,15 @@ impl Room {
                         self.publish(Kind::Update, update);
                     }
                     self.record_summary().await;
+                }
+                Err(StoreError::Deleted) => {
+                    // Deleted on another node since this room loaded it: what this batch changed
+                    // is dropped with the map, and its editors are told.
+                    warn!("the map was deleted on another node; closing its connections");
+                    self.outbox.clear();
+                    self.kick_all(CloseCode::MapDeleted, "this map was deleted");
+                    self.deleted = true;
+                    return Ok(());
                 }
                 Err(e) => {
                     error!(error = %e, "cannot store updates");

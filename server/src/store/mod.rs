@@ -27,6 +27,9 @@ pub enum StoreError {
     /// The backend has been shut down.
     #[error("storage is shut down")]
     Closed,
+    /// The map was deleted after the caller loaded it: nothing was stored.
+    #[error("the map was deleted")]
+    Deleted,
 }
 
 /// Everything stored for one map.
@@ -40,6 +43,9 @@ pub struct StoredMap {
     pub log_bytes: usize,
     /// The newest sequence number covered by the snapshot or the log (0 for a new map).
     pub last_seq: Seq,
+    /// When the map was last deleted, if it was and nothing has been stored since: passed back to
+    /// [`Store::append_since`], it lets this caller start the map anew.
+    pub deleted_at: Option<i64>,
 }
 
 /// A map as listed: what the store knows without loading it.
@@ -167,7 +173,20 @@ pub trait Store: Send + Sync + 'static {
     async fn load_after(&self, map: &MapId, after: Seq) -> Result<StoredMap, StoreError>;
 
     /// Appends updates to a map's log, durably, in order; returns the sequence number of the last.
-    async fn append(&self, map: &MapId, updates: Vec<Bytes>) -> Result<Seq, StoreError>;
+    /// A map deleted since the caller loaded it stays deleted: the append is refused with
+    /// [`StoreError::Deleted`]. `deleted_at` is what the caller's load said
+    /// ([`StoredMap::deleted_at`]): a caller that loaded the map after its deletion starts it anew.
+    async fn append_since(
+        &self,
+        map: &MapId,
+        updates: Vec<Bytes>,
+        deleted_at: Option<i64>,
+    ) -> Result<Seq, StoreError>;
+
+    /// [`Store::append_since`] for a caller that saw no deletion.
+    async fn append(&self, map: &MapId, updates: Vec<Bytes>) -> Result<Seq, StoreError> {
+        self.append_since(map, updates, None).await
+    }
 
     /// Atomically replaces the map's stored state with one that covers `snapshot` (the caller's
     /// whole document, which includes every update up to `through`) and drops the log entries it
@@ -197,7 +216,8 @@ pub trait Store: Send + Sync + 'static {
     async fn exists(&self, map: &MapId) -> Result<bool, StoreError>;
 
     /// Records a new, empty map unless one with this id is stored; whether it was new. Atomic for
-    /// every node sharing the store, so of two nodes creating the same map only one succeeds.
+    /// every node sharing the store, so of two nodes creating the same map only one succeeds. A
+    /// deleted map's id may be claimed again.
     async fn claim(&self, map: &MapId) -> Result<bool, StoreError>;
 
     /// Stores a version of a map and numbers it. With `skip_if_unchanged`, nothing is stored (and

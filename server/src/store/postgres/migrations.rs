@@ -15,6 +15,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (2, include_str!("../migrations/postgres/0002_versions.sql")),
     (3, include_str!("../migrations/postgres/0003_workshop.sql")),
+    (
+        4,
+        include_str!("../migrations/postgres/0004_deleted_maps.sql"),
+    ),
 ];
 
 /// Key of the transaction-scoped advisory lock that serialises migrations between nodes starting at

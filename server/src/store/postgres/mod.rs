@@ -100,6 +100,10 @@ impl PostgresStore {
             for row in log {
                 rows::push_logged(&mut out, &row)?;
             }
+            let tombstone = tx.prepare_cached(DELETED_AT).await?;
+            if let Some(row) = tx.query_opt(&tombstone, &[&map.as_str()]).await? {
+                out.deleted_at = Some(row.try_get(0)?);
+            }
             tx.commit().await?;
             Ok(out)
         })
@@ -161,6 +165,9 @@ fn len_i64(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
+/// When the map was deleted, if it was and has not been created again since.
+const DELETED_AT: &str = "SELECT deleted_at FROM waymark_deleted_maps WHERE map_id = $1";
+
 const TOUCH_MAP: &str = "
     INSERT INTO waymark_maps AS m (map_id, updated_at, size)
     VALUES ($1, (extract(epoch FROM clock_timestamp()) * 1000)::bigint, $2)
@@ -194,33 +201,60 @@ impl Store for PostgresStore {
         self.load_from(map, Some(after)).await
     }
 
-    async fn append(&self, map: &MapId, updates: Vec<Bytes>) -> Result<Seq, StoreError> {
-        self.run(|| format!("cannot append updates to map {map}"), async {
-            let mut client = self.client().await?;
-            if updates.is_empty() {
-                // Nothing to store: report the newest seq the map already has, without a write.
-                let stmt = client.prepare_cached(LAST_SEQ).await?;
-                let row = client.query_opt(&stmt, &[&map.as_str()]).await?;
-                return Ok(row.map(|r| r.try_get(0)).transpose()?.unwrap_or(0));
-            }
-            let bytes = len_i64(updates.iter().map(Bytes::len).sum());
-            let data: Vec<&[u8]> = updates.iter().map(Bytes::as_ref).collect();
-            let tx = client.transaction().await?;
-            let touch = tx.prepare_cached(TOUCH_MAP).await?;
-            let insert = tx.prepare_cached(INSERT_UPDATES).await?;
-            // The upsert comes first: it takes the map row's lock (waiting for a compaction of this
-            // map to finish), so the seqs below are assigned, and committed, while no compaction can
-            // read the log — see `compact`.
-            tx.execute(&touch, &[&map.as_str(), &bytes]).await?;
-            let last: Option<Seq> = tx
-                .query_one(&insert, &[&map.as_str(), &data])
-                .await?
-                .try_get(0)?;
-            // Durable on return: synchronous_commit is the server's (default `on`).
-            tx.commit().await?;
-            last.ok_or_else(|| Failure::Other("no sequence number was assigned".to_owned()))
-        })
-        .await
+    async fn append_since(
+        &self,
+        map: &MapId,
+        updates: Vec<Bytes>,
+        deleted_at: Option<i64>,
+    ) -> Result<Seq, StoreError> {
+        let stored = self
+            .run(|| format!("cannot append updates to map {map}"), async {
+                let mut client = self.client().await?;
+                if updates.is_empty() {
+                    // Nothing to store: report the newest seq the map already has, without a write.
+                    let stmt = client.prepare_cached(LAST_SEQ).await?;
+                    let row = client.query_opt(&stmt, &[&map.as_str()]).await?;
+                    return Ok(Some(row.map(|r| r.try_get(0)).transpose()?.unwrap_or(0)));
+                }
+                let bytes = len_i64(updates.iter().map(Bytes::len).sum());
+                let data: Vec<&[u8]> = updates.iter().map(Bytes::as_ref).collect();
+                let tx = client.transaction().await?;
+                let touch = tx.prepare_cached(TOUCH_MAP).await?;
+                let insert = tx.prepare_cached(INSERT_UPDATES).await?;
+                // The upsert comes first: it takes the map row's lock (waiting for a compaction of this
+                // map to finish), so the seqs below are assigned, and committed, while no compaction can
+                // read the log — see `compact`.
+                tx.execute(&touch, &[&map.as_str(), &bytes]).await?;
+                // After the upsert: a delete racing this append has committed by now (the upsert
+                // waited for the row it deleted), so its tombstone is seen.
+                let tombstone = tx.prepare_cached(DELETED_AT).await?;
+                match tx.query_opt(&tombstone, &[&map.as_str()]).await? {
+                    None => {}
+                    Some(row) => {
+                        let at: i64 = row.try_get(0)?;
+                        if deleted_at != Some(at) {
+                            // Deleted since the caller loaded it: store nothing (rolled back on drop).
+                            return Ok(None);
+                        }
+                        // Loaded after that deletion: this is the map's new life.
+                        tx.execute(
+                            "DELETE FROM waymark_deleted_maps WHERE map_id = $1",
+                            &[&map.as_str()],
+                        )
+                        .await?;
+                    }
+                }
+                let last: Option<Seq> = tx
+                    .query_one(&insert, &[&map.as_str(), &data])
+                    .await?
+                    .try_get(0)?;
+                // Durable on return: synchronous_commit is the server's (default `on`).
+                tx.commit().await?;
+                last.map(Some)
+                    .ok_or_else(|| Failure::Other("no sequence number was assigned".to_owned()))
+            })
+            .await?;
+        stored.ok_or(StoreError::Deleted)
     }
 
     /// Folds the log into the snapshot without ever losing an update another node appended.
@@ -327,14 +361,27 @@ impl Store for PostgresStore {
 
     async fn delete(&self, map: &MapId) -> Result<bool, StoreError> {
         self.run(|| format!("cannot delete map {map}"), async {
-            let client = self.client().await?;
+            let mut client = self.client().await?;
+            let tx = client.transaction().await?;
             // The log goes with the row (ON DELETE CASCADE), in the same statement.
-            let deleted = client
+            let deleted = tx
                 .execute(
                     "DELETE FROM waymark_maps WHERE map_id = $1",
                     &[&map.as_str()],
                 )
                 .await?;
+            if deleted > 0 {
+                // So that a node that loaded the map before cannot bring it back (see `append`).
+                tx.execute(
+                    "INSERT INTO waymark_deleted_maps AS d (map_id, deleted_at)
+                     VALUES ($1, (extract(epoch FROM clock_timestamp()) * 1000)::bigint)
+                     ON CONFLICT (map_id) DO UPDATE
+                       SET deleted_at = GREATEST(EXCLUDED.deleted_at, d.deleted_at + 1)",
+                    &[&map.as_str()],
+                )
+                .await?;
+            }
+            tx.commit().await?;
             Ok(deleted > 0)
         })
         .await
@@ -361,16 +408,26 @@ impl Store for PostgresStore {
 
     async fn claim(&self, map: &MapId) -> Result<bool, StoreError> {
         self.run(|| format!("cannot create map {map}"), async {
-            let client = self.client().await?;
-            let inserted = client
+            let mut client = self.client().await?;
+            let tx = client.transaction().await?;
+            let inserted = tx
                 .execute(
                     "INSERT INTO waymark_maps (map_id, updated_at, size)
                      VALUES ($1, (extract(epoch FROM clock_timestamp()) * 1000)::bigint, 0)
                      ON CONFLICT (map_id) DO NOTHING",
                     &[&map.as_str()],
                 )
+                .await?
+                == 1;
+            if inserted {
+                tx.execute(
+                    "DELETE FROM waymark_deleted_maps WHERE map_id = $1",
+                    &[&map.as_str()],
+                )
                 .await?;
-            Ok(inserted == 1)
+            }
+            tx.commit().await?;
+            Ok(inserted)
         })
         .await
     }

@@ -162,6 +162,14 @@ fn load(conn: &mut Connection, map: &MapId, after: Option<Seq>) -> Result<Stored
             rows::push_logged(&mut out, row).map_err(unavailable)?;
         }
     }
+    out.deleted_at = tx
+        .query_row(
+            "SELECT deleted_at FROM deleted_maps WHERE map_id = ?1",
+            [map.as_str()],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(unavailable)?;
     tx.commit().map_err(unavailable)?;
     Ok(out)
 }
@@ -178,14 +186,22 @@ impl Store for SqliteStore {
         self.read(move |conn| load(conn, &map, Some(after))).await
     }
 
-    async fn append(&self, map: &MapId, updates: Vec<Bytes>) -> Result<Seq, StoreError> {
-        if updates.iter().map(Bytes::len).sum::<usize>() <= INLINE_APPEND_BYTES
-            && let Some(mut writer) = self.writer.try_lock()
-        {
-            return writer.append(map, &updates);
+    async fn append_since(
+        &self,
+        map: &MapId,
+        updates: Vec<Bytes>,
+        deleted_at: Option<i64>,
+    ) -> Result<Seq, StoreError> {
+        let small = updates.iter().map(Bytes::len).sum::<usize>() <= INLINE_APPEND_BYTES;
+        let append = writer::Append {
+            map: map.clone(),
+            updates,
+            deleted_at,
+        };
+        if small && let Some(mut writer) = self.writer.try_lock() {
+            return writer.append(&append);
         }
-        self.call(|r| Request::Append(map.clone(), updates, r))
-            .await
+        self.call(|r| Request::Append(append, r)).await
     }
 
     async fn compact(

@@ -12,8 +12,8 @@ use std::time::Duration;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Version 2 added `versions` and `maps.review_due`; a version-1 database is upgraded in place.
-/// The `workshop` table came later without a new version: it is only ever added (`IF NOT EXISTS`),
-/// and a build without it ignores it.
+/// The `workshop` and `deleted_maps` tables came later without a new version: they are only ever
+/// added (`IF NOT EXISTS`), and a build without them ignores them.
 pub(super) const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
@@ -70,6 +70,10 @@ CREATE TABLE IF NOT EXISTS workshop (
     node   TEXT NOT NULL,
     value  TEXT,
     PRIMARY KEY (map_id, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS deleted_maps (
+    map_id     TEXT PRIMARY KEY,
+    deleted_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 INSERT OR IGNORE INTO maps (map_id, updated_at)
     SELECT map_id, 0 FROM (SELECT map_id FROM updates UNION SELECT map_id FROM snapshots);

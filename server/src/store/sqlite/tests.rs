@@ -394,3 +394,35 @@ async fn load_after_reads_the_log_past_a_point_and_the_snapshot_only_if_newer() 
     let up_to_date = store.load_after(&m, last).await.unwrap();
     assert!(up_to_date.snapshot.is_none() && up_to_date.updates.is_empty());
 }
+
+#[tokio::test]
+async fn an_append_from_before_a_delete_cannot_bring_the_map_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(tmp.path()).unwrap();
+    let m = map("deleted");
+    store
+        .append(&m, vec![Bytes::from_static(b"u1")])
+        .await
+        .unwrap();
+    let loaded = store.load(&m).await.unwrap();
+    assert!(store.delete(&m).await.unwrap());
+    let refused = store
+        .append_since(&m, vec![Bytes::from_static(b"late")], loaded.deleted_at)
+        .await;
+    assert!(matches!(refused, Err(StoreError::Deleted)), "{refused:?}");
+    assert!(!store.exists(&m).await.unwrap());
+    let fresh = store.load(&m).await.unwrap();
+    assert!(fresh.deleted_at.is_some());
+    store
+        .append_since(&m, vec![Bytes::from_static(b"anew")], fresh.deleted_at)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.load(&m).await.unwrap().updates,
+        vec![b"anew".to_vec()]
+    );
+    // Deleted again, and created through the API: the id is free once more.
+    assert!(store.delete(&m).await.unwrap());
+    assert!(store.claim(&m).await.unwrap());
+    assert_eq!(store.load(&m).await.unwrap().deleted_at, None);
+}

@@ -26,9 +26,16 @@ const MAX_GROUP: usize = 1024;
 
 pub(super) type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
+/// One caller's append: a map's updates, and the deletion the caller's load saw.
+pub(super) struct Append {
+    pub map: MapId,
+    pub updates: Vec<Bytes>,
+    pub deleted_at: Option<i64>,
+}
+
 /// What the store asks of the writer; each request carries the channel its answer goes back on.
 pub(super) enum Request {
-    Append(MapId, Vec<Bytes>, Reply<Seq>),
+    Append(Append, Reply<Seq>),
     Summary(MapId, String, String, Option<String>, Reply<()>),
     Review(MapId, i64, Option<String>, String, Reply<Option<bool>>),
     Activity(MapId, Vec<Activity>, Reply<()>),
@@ -167,11 +174,11 @@ fn run(shared: &Shared, rx: mpsc::Receiver<Request>) {
             let _ = reply.send(shared.lock().close());
             return;
         }
-        if let Request::Append(map, updates, reply) = req {
-            let mut group = vec![(map, updates, reply)];
+        if let Request::Append(append, reply) = req {
+            let mut group = vec![(append, reply)];
             while group.len() < MAX_GROUP {
                 match rx.try_recv() {
-                    Ok(Request::Append(m, u, r)) => group.push((m, u, r)),
+                    Ok(Request::Append(a, r)) => group.push((a, r)),
                     Ok(other) => {
                         next = Some(other);
                         break;
@@ -223,8 +230,8 @@ impl Writer {
     /// Serves one request.
     fn serve(&mut self, req: Request) {
         match req {
-            Request::Append(map, updates, reply) => {
-                let _ = reply.send(self.append(&map, &updates));
+            Request::Append(append, reply) => {
+                let _ = reply.send(self.append(&append));
             }
             Request::Compact(map, snapshot, through, reply) => {
                 let _ = reply.send(self.compact(&map, &snapshot, through));
@@ -270,18 +277,17 @@ impl Writer {
     }
 
     /// Commits one map's updates; the sequence number of the last.
-    pub(super) fn append(&mut self, map: &MapId, updates: &[Bytes]) -> Result<Seq, StoreError> {
+    pub(super) fn append(&mut self, append: &Append) -> Result<Seq, StoreError> {
         if self.closed {
             return Err(StoreError::Closed);
         }
-        let lasts = self
-            .commit_appends(&[(map, updates)])
-            .map_err(unavailable)?;
-        Ok(lasts[0])
+        let lasts = self.commit_appends(&[append]).map_err(unavailable)?;
+        lasts[0].ok_or(StoreError::Deleted)
     }
 
-    /// Commits every map's updates in one transaction; the last sequence number of each.
-    fn commit_appends(&mut self, group: &[(&MapId, &[Bytes])]) -> rusqlite::Result<Vec<Seq>> {
+    /// Commits every map's updates in one transaction; the last sequence number of each, or
+    /// `None` for a map deleted since its caller loaded it (nothing of it is stored).
+    fn commit_appends(&mut self, group: &[&Append]) -> rusqlite::Result<Vec<Option<Seq>>> {
         let tx = self.conn.transaction()?;
         let mut lasts = Vec::with_capacity(group.len());
         {
@@ -292,42 +298,59 @@ impl Writer {
                  ON CONFLICT (map_id) DO UPDATE
                    SET updated_at = excluded.updated_at, size = maps.size + excluded.size",
             )?;
+            let mut deleted =
+                tx.prepare_cached("SELECT deleted_at FROM deleted_maps WHERE map_id = ?1")?;
+            let mut undelete = tx.prepare_cached("DELETE FROM deleted_maps WHERE map_id = ?1")?;
             let now = now_millis();
-            for (map, updates) in group {
+            for a in group {
+                let map = a.map.as_str();
+                match deleted
+                    .query_row([map], |r| r.get::<_, i64>(0))
+                    .optional()?
+                {
+                    None => {}
+                    // Loaded after that deletion: this is the map's new life.
+                    Some(at) if a.deleted_at == Some(at) => {
+                        undelete.execute([map])?;
+                    }
+                    Some(_) => {
+                        lasts.push(None);
+                        continue;
+                    }
+                }
                 let mut last = 0;
-                for u in *updates {
-                    stmt.execute(params![map.as_str(), u.as_ref()])?;
+                for u in &a.updates {
+                    stmt.execute(params![map, u.as_ref()])?;
                     last = tx.last_insert_rowid();
                 }
-                let bytes: usize = updates.iter().map(Bytes::len).sum();
-                touch.execute(params![map.as_str(), now, bytes as i64])?;
-                lasts.push(last);
+                let bytes: usize = a.updates.iter().map(Bytes::len).sum();
+                touch.execute(params![map, now, bytes as i64])?;
+                lasts.push(Some(last));
             }
         }
         tx.commit()?;
         Ok(lasts)
     }
 
-    fn append_group(&mut self, group: Vec<(MapId, Vec<Bytes>, Reply<Seq>)>) {
+    fn append_group(&mut self, group: Vec<(Append, Reply<Seq>)>) {
         if self.closed {
-            for (_, _, reply) in group {
+            for (_, reply) in group {
                 let _ = reply.send(Err(StoreError::Closed));
             }
             return;
         }
-        let borrowed: Vec<(&MapId, &[Bytes])> =
-            group.iter().map(|(m, u, _)| (m, u.as_slice())).collect();
-        let result = self.commit_appends(&borrowed);
-        drop(borrowed);
+        let appends: Vec<&Append> = group.iter().map(|(a, _)| a).collect();
+        let result = self.commit_appends(&appends);
+        drop(appends);
         match result {
             Ok(lasts) => {
-                for ((_, _, reply), last) in group.into_iter().zip(lasts) {
-                    let _ = reply.send(Ok(last));
+                for ((_, reply), last) in group.into_iter().zip(lasts) {
+                    let _ = reply.send(last.ok_or(StoreError::Deleted));
                 }
             }
             Err(e) => {
                 let msg = e.to_string();
-                for (_, _, reply) in group {
+                for (_, reply) in group {
                     let _ = reply.send(Err(StoreError::Unavailable(msg.clone())));
                 }
             }
@@ -447,14 +470,21 @@ impl Writer {
     }
 
     fn claim(&mut self, map: &MapId) -> Result<bool, StoreError> {
-        self.conn
+        let tx = self.conn.transaction().map_err(unavailable)?;
+        let inserted = tx
             .execute(
                 "INSERT INTO maps (map_id, updated_at) VALUES (?1, ?2)
                  ON CONFLICT (map_id) DO NOTHING",
                 params![map.as_str(), now_millis()],
             )
-            .map(|inserted| inserted == 1)
-            .map_err(unavailable)
+            .map_err(unavailable)?
+            == 1;
+        if inserted {
+            tx.execute("DELETE FROM deleted_maps WHERE map_id = ?1", [map.as_str()])
+                .map_err(unavailable)?;
+        }
+        tx.commit().map_err(unavailable)?;
+        Ok(inserted)
     }
 
     fn delete(&mut self, map: &MapId) -> Result<bool, StoreError> {
@@ -467,6 +497,16 @@ impl Writer {
             tx.execute(
                 &format!("DELETE FROM {table} WHERE map_id = ?1"),
                 [map.as_str()],
+            )
+            .map_err(unavailable)?;
+        }
+        if existed {
+            // So that a room that loaded the map before cannot bring it back (see `append`).
+            tx.execute(
+                "INSERT INTO deleted_maps (map_id, deleted_at) VALUES (?1, ?2)
+                 ON CONFLICT (map_id) DO UPDATE
+                   SET deleted_at = max(excluded.deleted_at, deleted_maps.deleted_at + 1)",
+                params![map.as_str(), now_millis()],
             )
             .map_err(unavailable)?;
         }
