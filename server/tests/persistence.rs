@@ -103,6 +103,102 @@ async fn nothing_a_client_saw_is_lost_when_the_server_is_killed() {
     );
 }
 
+/// A map's content as the REST API gives it (the typed journey map and what the reader warned
+/// of), for comparing one map before and after a restart.
+async fn stored_content(server: &ProcessServer, map: &str) -> serde_json::Value {
+    let res = http("GET", &server.http(&format!("/api/v1/maps/{map}")), None).await;
+    assert_eq!(res.status, 200, "{map}: {}", res.body);
+    res.json()
+}
+
+#[tokio::test]
+async fn a_sigterm_during_edits_keeps_every_map_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = ProcessServer::start(dir.path()).await;
+    // A bystander map, edited earlier and open but quiet during the shutdown.
+    let bystander = MapClient::connect(server.url("bystander")).await.unwrap();
+    bystander.synced(WAIT).await.unwrap();
+    for i in 0..50 {
+        set_card(&bystander, &format!("b{i}"), "still");
+    }
+    let bystander_watch = MapClient::connect(server.url("bystander")).await.unwrap();
+    bystander_watch
+        .wait_for(WAIT, "the bystander's cards", |c| card_keys(c).len() == 50)
+        .await
+        .unwrap();
+    let bystander_before = stored_content(&server, "bystander").await;
+
+    // Two busy maps, each with writers typing and a watcher.
+    let stop = tokio_util::sync::CancellationToken::new();
+    let (mut writers, mut watchers) = (Vec::new(), Vec::new());
+    for m in ["busy-0", "busy-1"] {
+        let watcher = MapClient::connect(server.url(m)).await.unwrap();
+        watcher.synced(WAIT).await.unwrap();
+        watchers.push((m, watcher));
+        for w in 0..2 {
+            let client = Arc::new(MapClient::connect(server.url(m)).await.unwrap());
+            client.synced(WAIT).await.unwrap();
+            let stop = stop.clone();
+            writers.push(tokio::spawn(async move {
+                let mut written = BTreeSet::new();
+                let mut n = 0;
+                while !stop.is_cancelled() && client.is_connected() {
+                    let key = format!("w{w}-{n}");
+                    set_card(&client, &key, "x");
+                    written.insert(key);
+                    n += 1;
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+                (m, written)
+            }));
+        }
+    }
+    for (_, w) in &watchers {
+        w.wait_for(WAIT, "writes under way", |c| card_keys(c).len() >= 100)
+            .await
+            .unwrap();
+    }
+    let pid = server.child.id().unwrap();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = server.child.wait().await.unwrap();
+    assert!(status.success(), "exit status {status}");
+    stop.cancel();
+    let mut written: std::collections::BTreeMap<&str, BTreeSet<String>> = Default::default();
+    for w in writers {
+        let (m, keys) = w.await.unwrap();
+        written.entry(m).or_default().extend(keys);
+    }
+
+    let server = ProcessServer::start(dir.path()).await;
+    assert_eq!(
+        stored_content(&server, "bystander").await,
+        bystander_before,
+        "the bystander map changed across the restart"
+    );
+    for (m, watcher) in &watchers {
+        let seen = card_keys(watcher);
+        let after = MapClient::connect(server.url(m)).await.unwrap();
+        after.synced(WAIT).await.unwrap();
+        let stored = card_keys(&after);
+        let lost: Vec<_> = seen.difference(&stored).take(10).collect();
+        assert!(
+            lost.is_empty(),
+            "{m}: seen before the stop, gone after: {lost:?}"
+        );
+        let phantom: Vec<_> = stored.difference(&written[m]).take(10).collect();
+        assert!(
+            phantom.is_empty(),
+            "{m}: stored but never written: {phantom:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn the_update_log_is_compacted_into_a_snapshot() {
     let mut server = TestServer::start_with(Config {

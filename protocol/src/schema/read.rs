@@ -159,6 +159,11 @@ pub fn read<T: ReadTxn>(txn: &T) -> Read {
     r.emotions(&mut map);
     sort(&mut map);
     r.check_references(&map);
+    // The document's maps iterate in hash order, which differs between two loads of the same
+    // content: sorted, the same map always reads the same (a content hash over an export holds
+    // still across a restart).
+    r.warnings
+        .sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
     Read {
         map,
         warnings: r.warnings,
