@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout};
-use tracing::{Instrument, debug, info_span, warn};
+use tracing::{debug, warn};
 use waymark_protocol::message::{self, KEEPALIVE, Message};
 use waymark_protocol::{CloseCode, MapId, bounds, ext};
 
@@ -25,28 +25,11 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Serves one upgraded connection until it closes. `seed`: bytes the client sent after its
 /// handshake request, read along with it.
 ///
-/// Idle, a connection is little more than this future, so it is built to hold each argument once:
-/// an `async` block wrapping an `async fn` keeps both copies of what it captured for as long as it
-/// runs (1.3 KiB a connection here).
-pub fn serve(
-    socket: std::net::TcpStream,
-    seed: Bytes,
-    map: MapId,
-    extensions: Option<Vec<String>>,
-    access: Access,
-    permit: Permit,
-    shared: Arc<Shared>,
-) -> impl Future<Output = ()> + Send + 'static {
-    let conn_id = shared.next_conn_id();
-    let span = info_span!("conn", map_id = %map, conn_id);
-    run(
-        socket, seed, map, extensions, access, permit, shared, conn_id,
-    )
-    .instrument(span)
-}
-
+/// Idle, a connection is little more than this future, so it is spawned as it is (the caller adds
+/// the span with `instrument`), holding each argument once: an `async` block wrapping it would
+/// keep a second copy of what it captured for as long as it runs (1.3 KiB a connection here).
 #[allow(clippy::too_many_arguments)]
-async fn run(
+pub async fn serve(
     socket: std::net::TcpStream,
     seed: Bytes,
     map: MapId,

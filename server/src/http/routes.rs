@@ -18,6 +18,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tracing::{Instrument, info_span};
 use waymark_protocol::{MapId, ext};
 
 /// How long `/readyz` waits for the store to answer.
@@ -199,7 +200,12 @@ async fn connect(
     let tracker = shared.tracker.clone();
     let on = shared.shards.for_map(&map).clone();
     upgrade.accept(&tracker, on, move |socket, seed| {
-        connection::serve(socket, seed, map, extensions, access, permit, shared)
+        let conn_id = shared.next_conn_id();
+        let span = info_span!("conn", map_id = %map, conn_id);
+        connection::serve(
+            socket, seed, map, extensions, access, permit, shared, conn_id,
+        )
+        .instrument(span)
     })
 }
 
