@@ -36,6 +36,8 @@ pub enum CloseCode {
     PingTimeout = 4000,
     /// The client's token expired during the session: reconnect with a new one.
     TokenExpired = 4001,
+    /// The user's access was revoked during the session: tokens issued before cannot reconnect.
+    AccessRevoked = 4003,
     /// The map was deleted. Reconnecting would start a new, empty map with the same id.
     MapDeleted = 4004,
     /// The client sent nothing for longer than the server's idle timeout.
@@ -47,7 +49,7 @@ pub enum CloseCode {
 }
 
 impl CloseCode {
-    pub const ALL: [CloseCode; 15] = [
+    pub const ALL: [CloseCode; 16] = [
         CloseCode::Normal,
         CloseCode::GoingAway,
         CloseCode::ProtocolError,
@@ -59,6 +61,7 @@ impl CloseCode {
         CloseCode::TryAgainLater,
         CloseCode::PingTimeout,
         CloseCode::TokenExpired,
+        CloseCode::AccessRevoked,
         CloseCode::MapDeleted,
         CloseCode::Idle,
         CloseCode::MapTooLarge,
@@ -82,6 +85,7 @@ impl CloseCode {
             | CloseCode::PolicyViolation
             | CloseCode::MessageTooBig
             | CloseCode::TokenExpired
+            | CloseCode::AccessRevoked
             | CloseCode::MapDeleted
             | CloseCode::MapTooLarge => Reconnect::No,
             CloseCode::Normal
@@ -108,6 +112,7 @@ impl CloseCode {
             CloseCode::TryAgainLater => "try_again_later",
             CloseCode::PingTimeout => "ping_timeout",
             CloseCode::TokenExpired => "token_expired",
+            CloseCode::AccessRevoked => "access_revoked",
             CloseCode::MapDeleted => "map_deleted",
             CloseCode::Idle => "idle",
             CloseCode::MapTooLarge => "map_too_large",

@@ -140,6 +140,9 @@ pub struct Access {
     pub scope: Scope,
     /// When the token expires (seconds since the Unix epoch).
     pub expires: Option<u64>,
+    /// When the token was issued (its `iat`), if it says: a revocation covers the tokens a user
+    /// was issued before it.
+    pub issued_at: Option<u64>,
 }
 
 impl Access {
@@ -151,6 +154,7 @@ impl Access {
             role: Role::Owner,
             scope: Scope::All,
             expires: None,
+            issued_at: None,
         }
     }
 
@@ -187,6 +191,8 @@ pub enum AuthError {
     Missing,
     #[error("the token has expired")]
     Expired,
+    #[error("access was revoked for this user; sign in again for a new token")]
+    Revoked,
     #[error("invalid token: {0}")]
     Invalid(String),
     #[error("the token covers maps {scope:?}, not {map:?}")]
@@ -200,9 +206,10 @@ pub enum AuthError {
 impl AuthError {
     pub fn status(&self) -> StatusCode {
         match self {
-            AuthError::Missing | AuthError::Expired | AuthError::Invalid(_) => {
-                StatusCode::UNAUTHORIZED
-            }
+            AuthError::Missing
+            | AuthError::Expired
+            | AuthError::Revoked
+            | AuthError::Invalid(_) => StatusCode::UNAUTHORIZED,
             AuthError::NotCovered { .. } | AuthError::Role { .. } | AuthError::Origin(_) => {
                 StatusCode::FORBIDDEN
             }
@@ -214,6 +221,7 @@ impl AuthError {
         match self {
             AuthError::Missing => "token_missing",
             AuthError::Expired => "token_expired",
+            AuthError::Revoked => "token_revoked",
             AuthError::Invalid(_) => "token_invalid",
             AuthError::NotCovered { .. } => "map_not_covered",
             AuthError::Role { .. } => "role_insufficient",
@@ -348,6 +356,7 @@ impl Verifier {
             role: claims.role,
             scope,
             expires: Some(claims.exp),
+            issued_at: claims.iat,
         })
     }
 }

@@ -75,6 +75,7 @@ impl Harness {
             shutdown: CancellationToken::new(),
             tracker: TaskTracker::new(),
             shards: Shards::on(runtime.handle().clone()),
+            revocations: Default::default(),
         }));
         Harness {
             runtime,

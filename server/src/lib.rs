@@ -18,6 +18,7 @@ mod outlet;
 mod refusal;
 mod registry;
 mod review;
+mod revocations;
 mod room;
 mod services;
 mod shards;
@@ -30,6 +31,7 @@ mod workshop;
 
 pub use config::Config;
 pub use http::api;
+pub use revocations::REFRESH as REVOCATION_REFRESH;
 
 use anyhow::Context;
 use std::sync::Arc;
@@ -59,6 +61,17 @@ pub async fn run(
         None => None,
     };
     let shards = shards::Shards::start(config.threads).context("cannot start the map threads")?;
+    // Read before serving, so that a revoked token is refused from the first request.
+    let revocations = Arc::new(revocations::Revocations::default());
+    revocations
+        .refresh(store.as_ref())
+        .await
+        .context("cannot read revocations")?;
+    tracker.spawn(revocations::follow(
+        Arc::clone(&revocations),
+        Arc::clone(&store),
+        shutdown.clone(),
+    ));
     let services = Arc::new(services::Services {
         store: Arc::clone(&store),
         metrics,
@@ -67,6 +80,7 @@ pub async fn run(
         shutdown: shutdown.clone(),
         tracker: tracker.clone(),
         shards,
+        revocations,
     });
     let shared = http::Shared::new(Arc::clone(&services));
     let app = http::router(Arc::clone(&shared));

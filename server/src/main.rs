@@ -7,8 +7,8 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 use waymark_server::auth::{self, Auth, Claims, Signer, Verifier};
-use waymark_server::config::{Cli, Command, ServeArgs, TokenArgs};
-use waymark_server::store::{PostgresStore, SqliteStore, Store};
+use waymark_server::config::{Cli, Command, RevokeArgs, ServeArgs, TokenArgs};
+use waymark_server::store::{PostgresStore, Revocation, SqliteStore, Store};
 use waymark_server::{Config, run, telemetry};
 
 fn main() -> anyhow::Result<()> {
@@ -29,7 +29,47 @@ fn main() -> anyhow::Result<()> {
             println!("{}", token(&args)?);
             Ok(())
         }
+        Command::Revoke(args) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the runtime")?
+            .block_on(revoke(args)),
     }
+}
+
+/// Records a revocation for `waymark revoke`, in the store the servers read it from.
+async fn revoke(args: RevokeArgs) -> anyhow::Result<()> {
+    let store: Arc<dyn Store> = match &args.database_url {
+        Some(url) => Arc::new(
+            PostgresStore::connect(url)
+                .await
+                .context("cannot open the PostgreSQL store")?,
+        ),
+        None => Arc::new(
+            SqliteStore::open(&args.data)
+                .with_context(|| format!("cannot open storage in {}", args.data.display()))?,
+        ),
+    };
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    store
+        .revoke(&Revocation {
+            user: args.user.clone(),
+            before,
+            reason: args.reason.clone(),
+        })
+        .await
+        .context("cannot record the revocation")?;
+    // A running server may hold the database open: the revocation is committed either way.
+    let _ = store.close().await;
+    println!(
+        "revoked {}: tokens issued to them until now are refused; running servers apply it within \
+         {} s and close their open connections with code 4003",
+        args.user,
+        waymark_server::REVOCATION_REFRESH.as_secs()
+    );
+    Ok(())
 }
 
 /// Mints a token for `waymark token`.

@@ -4,6 +4,7 @@
 use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::revocations::Revocations;
 use crate::shards::Shards;
 use crate::store::Store;
 use std::sync::Arc;
@@ -22,4 +23,6 @@ pub struct Services {
     pub tracker: TaskTracker,
     /// The threads maps run on: a map's room and its connections on the same one.
     pub shards: Shards,
+    /// Users whose earlier tokens were revoked.
+    pub revocations: Arc<Revocations>,
 }

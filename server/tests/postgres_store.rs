@@ -340,7 +340,7 @@ async fn nodes_starting_together_migrate_once() {
         .collect();
     assert_eq!(
         versions,
-        vec![1, 2, 3, 4],
+        vec![1, 2, 3, 4, 5],
         "each migration is recorded exactly once"
     );
     let tables: Vec<String> = client
@@ -359,6 +359,7 @@ async fn nodes_starting_together_migrate_once() {
             "waymark_activity",
             "waymark_deleted_maps",
             "waymark_maps",
+            "waymark_revocations",
             "waymark_schema_migrations",
             "waymark_updates",
             "waymark_versions",
@@ -385,7 +386,7 @@ async fn nodes_starting_together_migrate_once() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(count, 4);
+    assert_eq!(count, 5);
     late.close().await.unwrap();
     for store in stores {
         store.close().await.unwrap();

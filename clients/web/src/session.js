@@ -41,6 +41,7 @@ const FINAL_CLOSES = {
   1008: 'The server refused this page\'s presence as too large. Reload the page to continue.',
   1009: 'An edit was larger than the server accepts; it was not saved. Reload the page to continue.',
   4001: 'Your access token has expired. Open the map again with a new link.',
+  4003: 'Your access has been revoked. Sign in again to continue.',
   4004: 'This map has been deleted.',
   4009: 'The map has reached the size limit of the server; the last edit was not saved. Reload the page to continue.',
   4403: 'Your access token does not cover this map any more.',

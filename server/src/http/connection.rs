@@ -70,6 +70,7 @@ pub async fn serve(
         }
         let mut conn = Conn {
             io: &io,
+            access: &access,
             reader: Reader::new(shared.config.max_message_size, seed),
             outlet: &outlet,
             shared: &shared,
@@ -123,6 +124,7 @@ struct Budgets {
 
 struct Conn<'a> {
     io: &'a TcpStream,
+    access: &'a Access,
     reader: Reader,
     outlet: &'a Outlet,
     shared: &'a Shared,
@@ -243,6 +245,14 @@ impl Conn<'_> {
             kick.kick(
                 CloseCode::TokenExpired,
                 "the token expired; reconnect with a new one",
+            );
+            return Err(Ended);
+        }
+        if shared.revocations.refuses(self.access) {
+            shared.metrics.refused("token_revoked");
+            kick.kick(
+                CloseCode::AccessRevoked,
+                "access was revoked; sign in again for a new token",
             );
             return Err(Ended);
         }

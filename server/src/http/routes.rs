@@ -4,7 +4,7 @@
 use super::Shared;
 use super::connection;
 use super::upgrade::Upgrade;
-use crate::auth::{self, Role};
+use crate::auth::{self, AuthError, Role};
 use crate::throttle::{self, Full};
 use axum::Json;
 use axum::Router;
@@ -152,6 +152,10 @@ async fn connect(
     let access = auth
         .check_origin(&parts.headers)
         .and_then(|()| auth.caller(&parts.headers, query.get("token").map(String::as_str)))
+        .and_then(|a| match shared.revocations.refuses(&a) {
+            true => Err(AuthError::Revoked),
+            false => Ok(a),
+        })
         .and_then(|a| a.require(&map, Role::Viewer).map(|()| a));
     let access = match access {
         Ok(access) => access,

@@ -32,6 +32,15 @@ pub enum StoreError {
     Deleted,
 }
 
+/// A user whose tokens issued before `before` (seconds since the Unix epoch) no longer grant
+/// access (PROTOCOL.md §1.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revocation {
+    pub user: String,
+    pub before: i64,
+    pub reason: String,
+}
+
 /// Everything stored for one map.
 #[derive(Debug, Default)]
 pub struct StoredMap {
@@ -264,6 +273,13 @@ pub trait Store: Send + Sync + 'static {
         map: &MapId,
         entries: Vec<WorkshopEntry>,
     ) -> Result<(), StoreError>;
+
+    /// Records a revocation; one for a user already revoked moves their `before` later, never
+    /// earlier.
+    async fn revoke(&self, revocation: &Revocation) -> Result<(), StoreError>;
+
+    /// Every revocation recorded.
+    async fn revocations(&self) -> Result<Vec<Revocation>, StoreError>;
 
     /// Succeeds when the store can take writes now.
     async fn check(&self) -> Result<(), StoreError>;

@@ -19,8 +19,16 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "application",
         &[
-            "registry", "room", "events", "versions", "review", "archive", "services", "workshop",
+            "registry",
+            "room",
+            "events",
+            "versions",
+            "review",
+            "archive",
+            "services",
+            "workshop",
             "shards",
+            "revocations",
         ],
     ),
     ("storage and bus", &["store", "cluster"]),

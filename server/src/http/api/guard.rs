@@ -97,6 +97,9 @@ pub async fn check(State(shared): State<Arc<Shared>>, mut req: Request, next: Ne
         return next.run(req).await;
     }
     let access = match auth.caller(req.headers(), None) {
+        Ok(access) if shared.revocations.refuses(&access) => {
+            return refusal(&shared, &AuthError::Revoked);
+        }
         Ok(access) => access,
         Err(e) => return refusal(&shared, &e),
     };

@@ -19,6 +19,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
         4,
         include_str!("../migrations/postgres/0004_deleted_maps.sql"),
     ),
+    (
+        5,
+        include_str!("../migrations/postgres/0005_revocations.sql"),
+    ),
 ];
 
 /// Key of the transaction-scoped advisory lock that serialises migrations between nodes starting at

@@ -19,11 +19,13 @@
 mod connection;
 mod merge;
 mod migrations;
+mod revocations;
 
 use super::common::{Queries, next_version_number, review_outcome, stored_version};
 use super::rows;
 use super::{
-    Activity, MapInfo, NewVersion, Seq, Store, StoreError, StoredMap, VersionInfo, WorkshopEntry,
+    Activity, MapInfo, NewVersion, Revocation, Seq, Store, StoreError, StoredMap, VersionInfo,
+    WorkshopEntry,
 };
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -402,6 +404,21 @@ impl Store for PostgresStore {
                 .query_one(QUERIES.map_exists.as_str(), &[&map.as_str()])
                 .await?;
             Ok(row.try_get(0)?)
+        })
+        .await
+    }
+
+    async fn revoke(&self, r: &Revocation) -> Result<(), StoreError> {
+        self.run(
+            || format!("cannot revoke the access of {}", r.user),
+            async { revocations::record(&self.client().await?, r).await },
+        )
+        .await
+    }
+
+    async fn revocations(&self) -> Result<Vec<Revocation>, StoreError> {
+        self.run(|| "cannot read revocations".to_owned(), async {
+            revocations::all(&self.client().await?).await
         })
         .await
     }

@@ -21,7 +21,8 @@ mod writer;
 use super::common::Queries;
 use super::rows;
 use super::{
-    Activity, MapInfo, NewVersion, Seq, Store, StoreError, StoredMap, VersionInfo, WorkshopEntry,
+    Activity, MapInfo, NewVersion, Revocation, Seq, Store, StoreError, StoredMap, VersionInfo,
+    WorkshopEntry,
 };
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -335,6 +336,28 @@ impl Store for SqliteStore {
         self.read(move |conn| {
             conn.query_row(&QUERIES.map_exists, [map.as_str()], |r| r.get(0))
                 .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn revoke(&self, revocation: &Revocation) -> Result<(), StoreError> {
+        self.call(|r| Request::Revoke(revocation.clone(), r)).await
+    }
+
+    async fn revocations(&self) -> Result<Vec<Revocation>, StoreError> {
+        self.read(|conn| {
+            query_all(
+                conn,
+                "SELECT user, before, reason FROM revocations ORDER BY user",
+                [],
+                |r| {
+                    Ok(Revocation {
+                        user: r.get(0)?,
+                        before: r.get(1)?,
+                        reason: r.get(2)?,
+                    })
+                },
+            )
         })
         .await
     }

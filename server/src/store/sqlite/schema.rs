@@ -12,7 +12,7 @@ use std::time::Duration;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Version 2 added `versions` and `maps.review_due`; a version-1 database is upgraded in place.
-/// The `workshop` and `deleted_maps` tables came later without a new version: they are only ever
+/// The `workshop`, `deleted_maps` and `revocations` tables came later without a new version: they are only ever
 /// added (`IF NOT EXISTS`), and a build without them ignores them.
 pub(super) const SCHEMA_VERSION: i64 = 2;
 
@@ -70,6 +70,11 @@ CREATE TABLE IF NOT EXISTS workshop (
     node   TEXT NOT NULL,
     value  TEXT,
     PRIMARY KEY (map_id, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS revocations (
+    user   TEXT PRIMARY KEY,
+    before INTEGER NOT NULL,
+    reason TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS deleted_maps (
     map_id     TEXT PRIMARY KEY,

@@ -2,7 +2,7 @@
 
 use super::schema::SCHEMA_VERSION;
 use super::*;
-use crate::store::{NewVersion, VersionKind};
+use crate::store::{NewVersion, Revocation, VersionKind};
 
 fn map(s: &str) -> MapId {
     MapId::parse(s).unwrap()
@@ -425,4 +425,26 @@ async fn an_append_from_before_a_delete_cannot_bring_the_map_back() {
     assert!(store.delete(&m).await.unwrap());
     assert!(store.claim(&m).await.unwrap());
     assert_eq!(store.load(&m).await.unwrap().deleted_at, None);
+}
+
+#[tokio::test]
+async fn a_revocation_only_ever_reaches_further() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(tmp.path()).unwrap();
+    let revoke = |before: i64, reason: &str| Revocation {
+        user: "ana".into(),
+        before,
+        reason: reason.into(),
+    };
+    store.revoke(&revoke(200, "left")).await.unwrap();
+    store.revoke(&revoke(100, "stale")).await.unwrap();
+    assert_eq!(
+        store.revocations().await.unwrap(),
+        vec![revoke(200, "stale")]
+    );
+    store.revoke(&revoke(300, "again")).await.unwrap();
+    assert_eq!(
+        store.revocations().await.unwrap(),
+        vec![revoke(300, "again")]
+    );
 }

@@ -6,7 +6,7 @@ use super::{QUERIES, unavailable};
 use crate::clock::now_millis;
 use crate::store::common::{next_version_number, review_outcome, stored_version};
 use crate::store::rows;
-use crate::store::{Activity, NewVersion, Seq, StoreError, VersionInfo, WorkshopEntry};
+use crate::store::{Activity, NewVersion, Revocation, Seq, StoreError, VersionInfo, WorkshopEntry};
 use bytes::Bytes;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError, mpsc};
@@ -41,6 +41,7 @@ pub(super) enum Request {
     Activity(MapId, Vec<Activity>, Reply<()>),
     Delete(MapId, Reply<bool>),
     Claim(MapId, Reply<bool>),
+    Revoke(Revocation, Reply<()>),
     Workshop(MapId, Vec<WorkshopEntry>, Reply<()>),
     Compact(MapId, Vec<u8>, Seq, Reply<()>),
     AddVersion(MapId, NewVersion, bool, Reply<Option<VersionInfo>>),
@@ -219,6 +220,7 @@ fn refuse(req: Request) {
         Request::Review(.., r) => closed(r),
         Request::Activity(.., r) => closed(r),
         Request::Delete(_, r) | Request::Claim(_, r) => closed(r),
+        Request::Revoke(_, r) => closed(r),
         Request::Workshop(.., r) => closed(r),
         Request::Compact(.., r) => closed(r),
         Request::AddVersion(.., r) => closed(r),
@@ -250,6 +252,9 @@ impl Writer {
             }
             Request::Claim(map, reply) => {
                 let _ = reply.send(self.claim(&map));
+            }
+            Request::Revoke(revocation, reply) => {
+                let _ = reply.send(self.revoke(&revocation));
             }
             Request::Workshop(map, entries, reply) => {
                 let _ = reply.send(self.save_workshop(&map, &entries));
@@ -467,6 +472,18 @@ impl Writer {
             }
         }
         tx.commit().map_err(unavailable)
+    }
+
+    fn revoke(&mut self, r: &Revocation) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO revocations (user, before, reason) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (user) DO UPDATE
+                   SET before = max(before, excluded.before), reason = excluded.reason",
+                params![r.user, r.before, r.reason],
+            )
+            .map(drop)
+            .map_err(unavailable)
     }
 
     fn claim(&mut self, map: &MapId) -> Result<bool, StoreError> {
