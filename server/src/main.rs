@@ -45,10 +45,20 @@ async fn revoke(args: RevokeArgs) -> anyhow::Result<()> {
                 .await
                 .context("cannot open the PostgreSQL store")?,
         ),
-        None => Arc::new(
-            SqliteStore::open(&args.data)
-                .with_context(|| format!("cannot open storage in {}", args.data.display()))?,
-        ),
+        None => {
+            // A mistyped directory would get a new, empty database that no server reads.
+            let db = args.data.join(waymark_server::store::sqlite::DB_FILE);
+            anyhow::ensure!(
+                db.exists(),
+                "no Waymark database in {}: give the --data directory the server uses, or \
+                 --database-url for PostgreSQL",
+                args.data.display()
+            );
+            Arc::new(
+                SqliteStore::open(&args.data)
+                    .with_context(|| format!("cannot open storage in {}", args.data.display()))?,
+            )
+        }
     };
     let before = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -154,3 +154,18 @@ async fn a_revocation_reaches_every_node_sharing_the_store() {
     }
     assert!(bob_on_0.is_connected());
 }
+
+#[tokio::test]
+async fn revoking_in_a_directory_without_a_database_is_refused() {
+    let empty = tempfile::tempdir().unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_waymark"))
+        .args(["revoke", "--user", "ana", "--data"])
+        .arg(empty.path().join("typo"))
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no Waymark database in"), "{stderr}");
+    assert!(!empty.path().join("typo").exists(), "nothing was created");
+}
