@@ -29,17 +29,23 @@ pub enum Command {
     /// Mint a signed access token for a user, a map (or a prefix of map ids) and a role, for
     /// scripts and tests; prints it on standard output.
     Token(TokenArgs),
-    /// Revoke a user's access: every token issued to them until now is refused, on every node
-    /// sharing the store, within seconds; their open connections are closed with code 4003.
-    /// Tokens issued afterwards work again.
+    /// Revoke a user's access (every token issued to them until now) or a single token, on
+    /// every node sharing the store, within seconds; open connections it covers are closed with
+    /// code 4003. Tokens issued to the user afterwards work again.
     Revoke(RevokeArgs),
 }
 
 #[derive(Args, Debug, Clone)]
+#[command(group(clap::ArgGroup::new("whom").required(true).args(["user", "token"])))]
 pub struct RevokeArgs {
-    /// The user's id (the tokens' `sub` claim).
+    /// The user's id (the tokens' `sub` claim): every token issued to them until now.
     #[arg(long, value_parser = parse_user)]
-    pub user: String,
+    pub user: Option<String>,
+
+    /// One token: its id (the `jti` claim, which `waymark token` prints on standard error) or
+    /// the token itself.
+    #[arg(long, value_parser = parse_token_id)]
+    pub token: Option<String>,
 
     /// Why, for the record.
     #[arg(long, default_value = "")]
@@ -53,6 +59,27 @@ pub struct RevokeArgs {
     /// --data.
     #[arg(long, env = "WAYMARK_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+}
+
+/// A token's id from `--token`: the id itself, or read from a whole token's claims (unverified:
+/// revoking a token can only take access away).
+fn parse_token_id(s: &str) -> Result<String, String> {
+    let id = if s.matches('.').count() == 2 {
+        #[derive(serde::Deserialize)]
+        struct Id {
+            jti: Option<String>,
+        }
+        jsonwebtoken::dangerous::insecure_decode_claims::<Id>(s)
+            .map_err(|e| format!("not a readable token: {e}"))?
+            .jti
+            .ok_or("this token has no id (`jti`): revoke its user with --user instead")?
+    } else {
+        s.to_owned()
+    };
+    match id.len() {
+        1..=200 => Ok(id),
+        _ => Err("a token id is 1 to 200 bytes".into()),
+    }
 }
 
 /// A user id as tokens carry it in `sub`: 1 to 200 bytes.

@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 use waymark_server::auth::{self, Auth, Claims, Signer, Verifier};
 use waymark_server::config::{Cli, Command, RevokeArgs, ServeArgs, TokenArgs};
-use waymark_server::store::{PostgresStore, Revocation, SqliteStore, Store};
+use waymark_server::store::{PostgresStore, Revocation, Revoked, SqliteStore, Store};
 use waymark_server::{Config, run, telemetry};
 
 fn main() -> anyhow::Result<()> {
@@ -60,23 +60,29 @@ async fn revoke(args: RevokeArgs) -> anyhow::Result<()> {
             )
         }
     };
-    let before = std::time::SystemTime::now()
+    let at = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let (subject, covers) = match (args.user, args.token) {
+        (Some(user), _) => (Revoked::User(user), "tokens issued to them until now are"),
+        (None, Some(id)) => (Revoked::Token(id), "it is"),
+        (None, None) => anyhow::bail!("give --user or --token"),
+    };
+    let revocation = Revocation {
+        subject,
+        at,
+        reason: args.reason,
+    };
     store
-        .revoke(&Revocation {
-            user: args.user.clone(),
-            before,
-            reason: args.reason.clone(),
-        })
+        .revoke(&revocation)
         .await
         .context("cannot record the revocation")?;
     // A running server may hold the database open: the revocation is committed either way.
     let _ = store.close().await;
     println!(
-        "revoked {}: tokens issued to them until now are refused; running servers apply it within \
-         {} s and close their open connections with code 4003",
-        args.user,
+        "revoked {}: {covers} refused; running servers apply it within {} s and close the open \
+         connections it covers with code 4003",
+        revocation.subject,
         waymark_server::REVOCATION_REFRESH.as_secs()
     );
     Ok(())
@@ -102,7 +108,12 @@ fn token(args: &TokenArgs) -> anyhow::Result<String> {
         exp: now + args.expires_in.as_secs(),
         iat: Some(now),
         nbf: None,
+        jti: Some(auth::token_id()?),
     };
+    // Scripts take the token from standard output; the id is for revoking this token alone.
+    if let Some(id) = &claims.jti {
+        eprintln!("token id: {id} (waymark revoke --token {id})");
+    }
     Ok(signer.sign(&claims)?)
 }
 

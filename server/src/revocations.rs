@@ -1,10 +1,10 @@
-//! Revoked access: the users whose earlier tokens no longer grant anything, as this node knows
-//! them, refreshed from the store every few seconds so that a revocation made anywhere (another
+//! Revoked access: the users whose earlier tokens, and the single tokens, that no longer grant
+//! anything, as this node knows them, refreshed from the store every few seconds so that a revocation made anywhere (another
 //! node, `waymark revoke`) takes effect on every node without a restart.
 
 use crate::auth::Access;
-use crate::store::{Revocation, Store};
-use std::collections::HashMap;
+use crate::store::{Revocation, Revoked, Store};
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -15,21 +15,37 @@ use tracing::warn;
 /// a third of the keepalive interval later).
 pub const REFRESH: Duration = Duration::from_secs(2);
 
-/// The revocations in force: user id → tokens issued before this time (seconds) are refused.
+/// The revocations in force.
 #[derive(Debug, Default)]
 pub struct Revocations {
-    users: RwLock<HashMap<String, i64>>,
+    known: RwLock<Known>,
+}
+
+#[derive(Debug, Default)]
+struct Known {
+    /// User id → their tokens issued before this time (seconds) are refused.
+    users: HashMap<String, i64>,
+    /// Ids (`jti`) of single tokens refused.
+    tokens: HashSet<String>,
 }
 
 impl Revocations {
-    /// Whether `access` was revoked: its user's tokens issued before the revocation, and every
-    /// token of theirs that does not say when it was issued.
+    /// Whether `access` was revoked: the token itself by its id, or its user's tokens issued
+    /// before the revocation, including every token of theirs that does not say when it was
+    /// issued.
     pub fn refuses(&self, access: &Access) -> bool {
         let Some(user) = &access.user else {
             return false;
         };
-        let users = self.users.read().unwrap_or_else(|e| e.into_inner());
-        users.get(user).is_some_and(|&before| {
+        let known = self.known.read().unwrap_or_else(|e| e.into_inner());
+        if access
+            .token_id
+            .as_ref()
+            .is_some_and(|id| known.tokens.contains(id))
+        {
+            return true;
+        }
+        known.users.get(user).is_some_and(|&before| {
             access
                 .issued_at
                 .is_none_or(|iat| i64::try_from(iat).unwrap_or(i64::MAX) < before)
@@ -38,8 +54,18 @@ impl Revocations {
 
     /// Replaces what this node knows with the store's list.
     pub fn replace(&self, list: Vec<Revocation>) {
-        let users = list.into_iter().map(|r| (r.user, r.before)).collect();
-        *self.users.write().unwrap_or_else(|e| e.into_inner()) = users;
+        let mut known = Known::default();
+        for r in list {
+            match r.subject {
+                Revoked::User(user) => {
+                    known.users.insert(user, r.at);
+                }
+                Revoked::Token(id) => {
+                    known.tokens.insert(id);
+                }
+            }
+        }
+        *self.known.write().unwrap_or_else(|e| e.into_inner()) = known;
     }
 
     /// Reads the list from the store now.
@@ -72,6 +98,10 @@ mod tests {
     use crate::auth::{Role, Scope};
 
     fn access(user: &str, issued_at: Option<u64>) -> Access {
+        with_id(user, issued_at, None)
+    }
+
+    fn with_id(user: &str, issued_at: Option<u64>, token_id: Option<&str>) -> Access {
         Access {
             user: Some(user.into()),
             name: None,
@@ -79,6 +109,7 @@ mod tests {
             scope: Scope::All,
             expires: None,
             issued_at,
+            token_id: token_id.map(Into::into),
         }
     }
 
@@ -86,8 +117,8 @@ mod tests {
     fn tokens_issued_before_the_revocation_are_refused() {
         let r = Revocations::default();
         r.replace(vec![Revocation {
-            user: "ana".into(),
-            before: 1000,
+            subject: Revoked::User("ana".into()),
+            at: 1000,
             reason: String::new(),
         }]);
         assert!(r.refuses(&access("ana", Some(999))));
@@ -95,5 +126,21 @@ mod tests {
         assert!(!r.refuses(&access("ana", Some(1000))));
         assert!(!r.refuses(&access("bob", Some(1))));
         assert!(!r.refuses(&Access::anonymous()));
+    }
+
+    #[test]
+    fn a_revoked_token_is_refused_and_no_other() {
+        let r = Revocations::default();
+        r.replace(vec![Revocation {
+            subject: Revoked::Token("t-1".into()),
+            at: 1000,
+            reason: String::new(),
+        }]);
+        assert!(
+            r.refuses(&with_id("ana", Some(5000), Some("t-1"))),
+            "whenever issued"
+        );
+        assert!(!r.refuses(&with_id("ana", Some(5000), Some("t-2"))));
+        assert!(!r.refuses(&access("ana", None)), "the user is not revoked");
     }
 }

@@ -65,6 +65,7 @@ async fn bad_tokens_are_refused_before_the_upgrade() {
             exp: now() + 60,
             iat: None,
             nbf: None,
+            jti: None,
         })
         .unwrap();
     let (status, body) = refused(format!("{url}?token={other}")).await;

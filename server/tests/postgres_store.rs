@@ -2,7 +2,7 @@
 //! round trip, compaction racing appends from another node, concurrent migrations, listings, and
 //! failures that must come back as errors in bounded time.
 //!
-//! Length: just over 700 lines, one backend's tests sharing the document helpers at the top;
+//! Length: about 840 lines, one backend's tests sharing the document helpers at the top;
 //! splitting them would copy those helpers into a second file.
 
 #[path = "common/pg.rs"]
@@ -17,7 +17,8 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use waymark_protocol::MapId;
 use waymark_server::store::{
-    Activity, NewVersion, PostgresStore, Store, StoreError, StoredMap, VersionKind,
+    Activity, NewVersion, PostgresStore, Revocation, Revoked, Store, StoreError, StoredMap,
+    VersionKind,
 };
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, GetString, Map, ReadTxn, StateVector, Text, Transact, Update};
@@ -804,4 +805,31 @@ async fn an_append_from_before_a_delete_cannot_bring_the_map_back() {
     .unwrap();
     assert!(deleter.exists(&m).await.unwrap());
     assert_eq!(late.load(&m).await.unwrap().deleted_at, None);
+}
+
+#[tokio::test]
+async fn revocations_are_shared_and_a_users_only_ever_reaches_further() {
+    let db = pg::fresh_database().await;
+    let (one, other) = (
+        PostgresStore::connect(&db.url).await.unwrap(),
+        PostgresStore::connect(&db.url).await.unwrap(),
+    );
+    let user = |at: i64, reason: &str| Revocation {
+        subject: Revoked::User("ana".into()),
+        at,
+        reason: reason.into(),
+    };
+    let token = Revocation {
+        subject: Revoked::Token("t-1".into()),
+        at: 50,
+        reason: "leaked".into(),
+    };
+    one.revoke(&user(200, "left")).await.unwrap();
+    other.revoke(&user(100, "stale")).await.unwrap();
+    other.revoke(&token).await.unwrap();
+    assert_eq!(
+        one.revocations().await.unwrap(),
+        vec![user(200, "stale"), token],
+        "users first, then single tokens; a user's time never moves back"
+    );
 }

@@ -21,6 +21,7 @@ fn token(user: &str, iat: u64) -> String {
             exp: now() + 3600,
             iat: Some(iat),
             nbf: None,
+            jti: None,
         })
         .unwrap()
 }
@@ -45,7 +46,7 @@ async fn revoke(data: &std::path::Path, user: &str) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains(&format!("revoked {user}")), "{stdout}");
+    assert!(stdout.contains(&format!("revoked user {user}")), "{stdout}");
 }
 
 async fn start(data: &std::path::Path) -> ProcessServer {
@@ -168,4 +169,196 @@ async fn revoking_in_a_directory_without_a_database_is_refused() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("no Waymark database in"), "{stderr}");
     assert!(!empty.path().join("typo").exists(), "nothing was created");
+}
+
+/// Mints a token with `waymark token`, as an operator would: the token and the id it prints.
+async fn minted(user: &str, maps: &str, role: &str) -> (String, String) {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_waymark"))
+        .args(["token", "--user", user, "--map", maps, "--role", role])
+        .args(["--secret", SECRET])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let id = stderr
+        .split_once("token id: ")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no token id in {stderr:?}"))
+        .to_owned();
+    (String::from_utf8(out.stdout).unwrap().trim().to_owned(), id)
+}
+
+async fn rest(
+    server: &ProcessServer,
+    token: &str,
+    method: &str,
+    body: Option<&str>,
+) -> HttpResponse {
+    let auth = format!("Bearer {token}");
+    let mut headers = vec![("Authorization", auth.as_str())];
+    if body.is_some() {
+        headers.push(("Content-Type", "application/json"));
+    }
+    http_with(method, &server.http("/api/v1/revocations"), &headers, body).await
+}
+
+/// One leaked token is revoked, by its id or as a whole, and nothing else of its user's: the
+/// user's other token keeps working.
+#[tokio::test]
+async fn revoking_one_token_leaves_the_users_other_tokens_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let (leaked, leaked_id) = minted("ana", "*", "editor").await;
+    let (kept, kept_id) = minted("ana", "*", "editor").await;
+    assert_ne!(leaked_id, kept_id, "each token gets its own id");
+    let on_leaked = MapClient::connect(format!("{}?token={leaked}", server.url("team")))
+        .await
+        .unwrap();
+    on_leaked.synced(WAIT).await.unwrap();
+    let on_kept = MapClient::connect(format!("{}?token={kept}", server.url("team")))
+        .await
+        .unwrap();
+    on_kept.synced(WAIT).await.unwrap();
+
+    // The whole token given on the command line: its id is read from it.
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_waymark"))
+        .args([
+            "revoke",
+            "--token",
+            &leaked,
+            "--reason",
+            "pasted in a chat",
+            "--data",
+        ])
+        .arg(dir.path())
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("revoked token {leaked_id}")),
+        "{stdout}"
+    );
+
+    let closed = on_leaked
+        .wait_closed(Duration::from_secs(15))
+        .await
+        .unwrap()
+        .expect("a close frame");
+    assert_eq!(closed.code, 4003, "{}", closed.reason);
+    assert!(
+        on_kept.is_connected(),
+        "the user's other token is not revoked"
+    );
+    let (status, body) = access::refused(format!("{}?token={leaked}", server.url("team"))).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("token_revoked"))
+    );
+    let again = MapClient::connect(format!("{}?token={kept}", server.url("team")))
+        .await
+        .unwrap();
+    again.synced(WAIT).await.unwrap();
+
+    // A token without an id cannot be revoked alone: the command says what to do instead.
+    let undated = access::token_for("ana", "*", Role::Editor, now() + 3600);
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_waymark"))
+        .args(["revoke", "--token", &undated, "--data"])
+        .arg(dir.path())
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("revoke its user with --user"), "{stderr}");
+}
+
+/// Over REST, only an owner of every map may revoke or list; a revocation applies on the node that
+/// took it at once and reaches the user's open connection.
+#[tokio::test]
+async fn an_operator_revokes_over_rest_and_nobody_else_may() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let operator = access::token_for("ops", "*", Role::Owner, now() + 3600);
+    let (ana, ana_id) = minted("ana", "*", "editor").await;
+    let bob = token("bob", now() - 60);
+    let on_ana = MapClient::connect(format!("{}?token={ana}", server.url("team")))
+        .await
+        .unwrap();
+    on_ana.synced(WAIT).await.unwrap();
+
+    // Not an owner of `*`: refused, and nothing is recorded.
+    let prefix_owner = access::token_for("pat", "acme-*", Role::Owner, now() + 3600);
+    let editor = access::token_for("ed", "*", Role::Editor, now() + 3600);
+    let body = r#"{"user":"bob"}"#;
+    for (who, reply) in [
+        (
+            "owner of acme-*",
+            rest(&server, &prefix_owner, "POST", Some(body)).await,
+        ),
+        (
+            "editor of *",
+            rest(&server, &editor, "POST", Some(body)).await,
+        ),
+        ("editor listing", rest(&server, &editor, "GET", None).await),
+    ] {
+        assert_eq!(reply.status, 403, "{who}: {}", reply.body);
+    }
+    // Bad bodies get a clear 400.
+    for bad in [
+        r#"{}"#,
+        r#"{"user":"bob","token":"x"}"#,
+        r#"{"user":""}"#,
+        r#"{"user":"bob","until":1}"#,
+        "not json",
+    ] {
+        let reply = rest(&server, &operator, "POST", Some(bad)).await;
+        assert_eq!(reply.status, 400, "{bad}: {}", reply.body);
+        assert!(
+            reply.json()["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+    }
+    let listed = rest(&server, &operator, "GET", None).await;
+    assert_eq!(
+        listed.json()["revocations"],
+        serde_json::json!([]),
+        "nothing recorded"
+    );
+
+    let body = format!(r#"{{"token":"{ana_id}","reason":"lost laptop"}}"#);
+    let reply = rest(&server, &operator, "POST", Some(&body)).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    assert_eq!(reply.json()["revocation"]["token"], ana_id.as_str());
+    // This node refuses it at once, without waiting for its refresh.
+    let (status, _) = access::refused(format!("{}?token={ana}", server.url("team"))).await;
+    assert_eq!(status, 401);
+    let closed = on_ana
+        .wait_closed(Duration::from_secs(15))
+        .await
+        .unwrap()
+        .expect("a close frame");
+    assert_eq!(closed.code, 4003);
+
+    let reply = rest(&server, &operator, "POST", Some(r#"{"user":"bob"}"#)).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let (status, _) = access::refused(format!("{}?token={bob}", server.url("team"))).await;
+    assert_eq!(status, 401);
+    let listed = rest(&server, &operator, "GET", None).await.json();
+    let listed = listed["revocations"].as_array().unwrap();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert_eq!(listed[0]["user"], "bob");
+    assert_eq!(listed[1]["token"], ana_id.as_str());
+    assert_eq!(listed[1]["reason"], "lost laptop");
 }

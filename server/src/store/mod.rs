@@ -32,13 +32,32 @@ pub enum StoreError {
     Deleted,
 }
 
-/// A user whose tokens issued before `before` (seconds since the Unix epoch) no longer grant
-/// access (PROTOCOL.md §1.5).
+/// Access that no longer grants anything (PROTOCOL.md §1.5).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Revocation {
-    pub user: String,
-    pub before: i64,
+    pub subject: Revoked,
+    /// When it was recorded, seconds since the Unix epoch. A user's tokens issued before this
+    /// time are refused.
+    pub at: i64,
     pub reason: String,
+}
+
+/// Whose access a [`Revocation`] ends.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Revoked {
+    /// Every token of this user (their `sub`) issued before the revocation.
+    User(String),
+    /// The one token with this id (its `jti`), whenever it was issued.
+    Token(String),
+}
+
+impl std::fmt::Display for Revoked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Revoked::User(user) => write!(f, "user {user}"),
+            Revoked::Token(id) => write!(f, "token {id}"),
+        }
+    }
 }
 
 /// Everything stored for one map.
@@ -274,7 +293,7 @@ pub trait Store: Send + Sync + 'static {
         entries: Vec<WorkshopEntry>,
     ) -> Result<(), StoreError>;
 
-    /// Records a revocation; one for a user already revoked moves their `before` later, never
+    /// Records a revocation; one for a user already revoked moves their time later, never
     /// earlier.
     async fn revoke(&self, revocation: &Revocation) -> Result<(), StoreError>;
 

@@ -35,6 +35,7 @@ pub fn token_for(user: &str, maps: &str, role: Role, exp: u64) -> String {
             exp,
             iat: None,
             nbf: None,
+            jti: None,
         })
         .unwrap()
 }

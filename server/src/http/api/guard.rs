@@ -24,6 +24,8 @@ pub enum Rule {
     Create(Role),
     /// At least this role on the map in the path.
     Map(Role),
+    /// An owner of every map (`*`): acts on the whole server, such as revoking access.
+    Operator,
 }
 
 /// The rule of a route (its path below `/api/v1`, as declared).
@@ -53,6 +55,7 @@ pub fn rule(method: &Method, path: &str) -> Option<Rule> {
         paths::ATTENDANCE if get => Rule::Map(Facilitator),
         paths::DECISIONS if post => Rule::Map(Owner),
         paths::MAP if *method == Method::DELETE => Rule::Map(Owner),
+        paths::REVOCATIONS if get || post => Rule::Operator,
         _ => return None,
     })
 }
@@ -110,6 +113,7 @@ pub async fn check(State(shared): State<Arc<Shared>>, mut req: Request, next: Ne
             have: access.role,
         }),
         Rule::Create(_) => Ok(()),
+        Rule::Operator => access.require_operator(),
         Rule::Map(role) => {
             let params = match req.extract_parts::<RawPathParams>().await {
                 Ok(p) => p,

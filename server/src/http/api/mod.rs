@@ -1,5 +1,5 @@
 //! The REST API under `/api/v1`: the router over the handler modules (`maps`, `versions`,
-//! `reviews`), the guard that checks every call's token, and the OpenAPI description of it all.
+//! `reviews`, `revocations`), the guard that checks every call's token, and the OpenAPI description of it all.
 //!
 //! Handlers parse and answer; what they do is the application's (`crate::versions`,
 //! `crate::review`, the map's room). `openapi` describes the routes from `paths` and the
@@ -13,6 +13,7 @@ mod params;
 pub mod paths;
 mod render;
 mod reviews;
+mod revocations;
 mod types;
 mod versions;
 mod workshop;
@@ -47,6 +48,10 @@ pub fn router() -> Router<Arc<Shared>> {
         .route(paths::COMPARE, get(versions::compare))
         .route(paths::REVIEW, post(reviews::submit))
         .route(paths::DECISIONS, post(reviews::decide))
+        .route(
+            paths::REVOCATIONS,
+            get(revocations::list).post(revocations::revoke),
+        )
 }
 
 async fn openapi() -> Json<serde_json::Value> {

@@ -287,6 +287,34 @@ pub fn document() -> Value {
                       "400": error("invalid_body, invalid_comment or invalid_map_id"),
                       "404": error("map_not_found") } }
     }));
+    let revocation = json!({ "type": "object", "required": ["at", "reason"],
+        "description": "Either `user` (their tokens issued before `at` are refused) or `token` (that token id, whenever issued)",
+        "properties": {
+            "user": { "type": "string", "minLength": 1, "maxLength": 200 },
+            "token": { "type": "string", "minLength": 1, "maxLength": 200 },
+            "at": { "type": "integer", "description": "When it was recorded, seconds since the Unix epoch" },
+            "reason": { "type": "string" } } });
+    paths_obj.insert(v1(paths::REVOCATIONS), json!({
+        "get": { "summary": "Every revocation in force (an owner of every map, `*`, only)", "operationId": "listRevocations",
+                 "responses": {
+                     "200": json_body("Revocations: users first, then single tokens", json!({ "type": "object", "required": ["revocations"], "properties": {
+                         "revocations": { "type": "array", "items": revocation.clone() } } })),
+                     "503": error("storage_unavailable") } },
+        "post": { "summary": "Revoke a user's tokens issued until now, or one token by its `jti` (an owner of every map, `*`, only). Every node refuses them within seconds and closes their open connections with code 4003 (PROTOCOL.md §1.5)", "operationId": "revoke",
+                  "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                      "type": "object", "additionalProperties": false,
+                      "description": "Exactly one of `user` and `token`",
+                      "properties": {
+                          "user": { "type": "string", "minLength": 1, "maxLength": 200, "description": "The user's id (the tokens' `sub`)" },
+                          "token": { "type": "string", "minLength": 1, "maxLength": 200, "description": "One token's id (its `jti`)" },
+                          "reason": { "type": "string", "maxLength": 1000 } } } } } },
+                  "responses": {
+                      "201": json_body("Recorded", json!({ "type": "object", "required": ["revocation", "appliesWithinSeconds"], "properties": {
+                          "revocation": revocation,
+                          "appliesWithinSeconds": { "type": "integer", "description": "How long other nodes take to apply it" } } })),
+                      "400": error("invalid_body or invalid_revocation"),
+                      "503": error("storage_unavailable") } }
+    }));
     // Every operation but the public ones needs a token when the server has a key.
     for (path, item) in paths_obj.iter_mut() {
         let public = [paths::OPENAPI, paths::TEMPLATES].map(v1).contains(path);
@@ -314,7 +342,7 @@ pub fn document() -> Value {
                 );
             }
             responses["401"] = error(
-                "token_missing, token_expired or token_invalid (only on a server with authentication)",
+                "token_missing, token_expired, token_invalid or token_revoked (only on a server with authentication)",
             );
             responses["403"] = error("map_not_covered, role_insufficient or origin_not_allowed");
         }

@@ -17,7 +17,8 @@ pub const REVIEW: &str = "/maps/{id}/versions/{number}/review";
 pub const DECISIONS: &str = "/maps/{id}/versions/{number}/review/decisions";
 pub const COMPARE: &str = "/maps/{id}/compare";
 pub const COMMENTS: &str = "/maps/{id}/comments";
-pub const ALL: [&str; 17] = [
+pub const REVOCATIONS: &str = "/revocations";
+pub const ALL: [&str; 18] = [
     OPENAPI,
     TEMPLATES,
     MAPS,
@@ -35,4 +36,5 @@ pub const ALL: [&str; 17] = [
     DECISIONS,
     COMPARE,
     COMMENTS,
+    REVOCATIONS,
 ];

@@ -39,6 +39,16 @@ pub struct ExportQuery {
     pub paper: Option<String>,
 }
 
+/// `POST /revocations`: exactly one of `user` and `token`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Revoke {
+    pub user: Option<String>,
+    pub token: Option<String>,
+    #[serde(default)]
+    pub reason: String,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewComment {

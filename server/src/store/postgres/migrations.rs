@@ -23,6 +23,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
         5,
         include_str!("../migrations/postgres/0005_revocations.sql"),
     ),
+    (
+        6,
+        include_str!("../migrations/postgres/0006_revoked_tokens.sql"),
+    ),
 ];
 
 /// Key of the transaction-scoped advisory lock that serialises migrations between nodes starting at

@@ -410,7 +410,7 @@ impl Store for PostgresStore {
 
     async fn revoke(&self, r: &Revocation) -> Result<(), StoreError> {
         self.run(
-            || format!("cannot revoke the access of {}", r.user),
+            || format!("cannot revoke the access of {}", r.subject),
             async { revocations::record(&self.client().await?, r).await },
         )
         .await

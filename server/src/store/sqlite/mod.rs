@@ -21,8 +21,8 @@ mod writer;
 use super::common::Queries;
 use super::rows;
 use super::{
-    Activity, MapInfo, NewVersion, Revocation, Seq, Store, StoreError, StoredMap, VersionInfo,
-    WorkshopEntry,
+    Activity, MapInfo, NewVersion, Revocation, Revoked, Seq, Store, StoreError, StoredMap,
+    VersionInfo, WorkshopEntry,
 };
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -348,13 +348,19 @@ impl Store for SqliteStore {
         self.read(|conn| {
             query_all(
                 conn,
-                "SELECT user, before, reason FROM revocations ORDER BY user",
+                "SELECT 0, user, before, reason FROM revocations
+                 UNION ALL SELECT 1, token_id, revoked_at, reason FROM revoked_tokens
+                 ORDER BY 1, 2",
                 [],
                 |r| {
+                    let subject = match r.get::<_, i64>(0)? {
+                        0 => Revoked::User(r.get(1)?),
+                        _ => Revoked::Token(r.get(1)?),
+                    };
                     Ok(Revocation {
-                        user: r.get(0)?,
-                        before: r.get(1)?,
-                        reason: r.get(2)?,
+                        subject,
+                        at: r.get(2)?,
+                        reason: r.get(3)?,
                     })
                 },
             )

@@ -12,7 +12,7 @@ use std::time::Duration;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Version 2 added `versions` and `maps.review_due`; a version-1 database is upgraded in place.
-/// The `workshop`, `deleted_maps` and `revocations` tables came later without a new version: they are only ever
+/// The `workshop`, `deleted_maps`, `revocations` and `revoked_tokens` tables came later without a new version: they are only ever
 /// added (`IF NOT EXISTS`), and a build without them ignores them.
 pub(super) const SCHEMA_VERSION: i64 = 2;
 
@@ -75,6 +75,11 @@ CREATE TABLE IF NOT EXISTS revocations (
     user   TEXT PRIMARY KEY,
     before INTEGER NOT NULL,
     reason TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS revoked_tokens (
+    token_id   TEXT PRIMARY KEY,
+    revoked_at INTEGER NOT NULL,
+    reason     TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS deleted_maps (
     map_id     TEXT PRIMARY KEY,

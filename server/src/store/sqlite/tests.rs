@@ -2,7 +2,7 @@
 
 use super::schema::SCHEMA_VERSION;
 use super::*;
-use crate::store::{NewVersion, Revocation, VersionKind};
+use crate::store::{NewVersion, Revocation, Revoked, VersionKind};
 
 fn map(s: &str) -> MapId {
     MapId::parse(s).unwrap()
@@ -431,9 +431,9 @@ async fn an_append_from_before_a_delete_cannot_bring_the_map_back() {
 async fn a_revocation_only_ever_reaches_further() {
     let tmp = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(tmp.path()).unwrap();
-    let revoke = |before: i64, reason: &str| Revocation {
-        user: "ana".into(),
-        before,
+    let revoke = |at: i64, reason: &str| Revocation {
+        subject: Revoked::User("ana".into()),
+        at,
         reason: reason.into(),
     };
     store.revoke(&revoke(200, "left")).await.unwrap();
@@ -446,5 +446,18 @@ async fn a_revocation_only_ever_reaches_further() {
     assert_eq!(
         store.revocations().await.unwrap(),
         vec![revoke(300, "again")]
+    );
+    let token = Revocation {
+        subject: Revoked::Token("t-1".into()),
+        at: 50,
+        reason: "leaked".into(),
+    };
+    store.revoke(&token).await.unwrap();
+    store.close().await.unwrap();
+    let store = SqliteStore::open(tmp.path()).unwrap();
+    assert_eq!(
+        store.revocations().await.unwrap(),
+        vec![revoke(300, "again"), token],
+        "users and single tokens, kept across a restart"
     );
 }

@@ -6,7 +6,9 @@ use super::{QUERIES, unavailable};
 use crate::clock::now_millis;
 use crate::store::common::{next_version_number, review_outcome, stored_version};
 use crate::store::rows;
-use crate::store::{Activity, NewVersion, Revocation, Seq, StoreError, VersionInfo, WorkshopEntry};
+use crate::store::{
+    Activity, NewVersion, Revocation, Revoked, Seq, StoreError, VersionInfo, WorkshopEntry,
+};
 use bytes::Bytes;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError, mpsc};
@@ -475,13 +477,21 @@ impl Writer {
     }
 
     fn revoke(&mut self, r: &Revocation) -> Result<(), StoreError> {
-        self.conn
-            .execute(
+        let (sql, subject) = match &r.subject {
+            Revoked::User(user) => (
                 "INSERT INTO revocations (user, before, reason) VALUES (?1, ?2, ?3)
                  ON CONFLICT (user) DO UPDATE
                    SET before = max(before, excluded.before), reason = excluded.reason",
-                params![r.user, r.before, r.reason],
-            )
+                user,
+            ),
+            Revoked::Token(id) => (
+                "INSERT INTO revoked_tokens (token_id, revoked_at, reason) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (token_id) DO UPDATE SET reason = excluded.reason",
+                id,
+            ),
+        };
+        self.conn
+            .execute(sql, params![subject, r.at, r.reason])
             .map(drop)
             .map_err(unavailable)
     }
