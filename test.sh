@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test of the project: the Rust unit and integration tests (real server, real sockets,
 # real SQLite; cluster tests with real `waymark` processes, a `redis-server` each test starts on a
-# free port, and a fresh database per test in PostgreSQL), then the interop test in which stock Yjs
-# clients (yjs + y-websocket from npm) talk to the real `waymark` binary, and every fuzz target
-# builds and runs for a few seconds (installing cargo-fuzz on first use), and the browser editor is
-# checked against its sources and driven end to end in headless Chromium (installed from Debian's
-# packages on first use).
+# free port, a fresh database per test in PostgreSQL, and a PgBouncer per test in front of it),
+# then the interop test in which stock Yjs clients (yjs + y-websocket from npm) talk to the real
+# `waymark` binary, and every fuzz target builds and runs for a few seconds (installing cargo-fuzz
+# on first use), and the browser editor is checked against its sources and driven end to end in
+# headless Chromium (Chromium and PgBouncer are installed from Debian's packages on first use).
 # Needs the Rust toolchain, Node.js 20+ and npm, redis-server on the PATH, and a PostgreSQL server
 # whose URL in WAYMARK_TEST_POSTGRES_URL may create databases (default: the local server,
 # postgres://postgres@127.0.0.1:5432/postgres).
@@ -22,14 +22,18 @@ if ! command -v redis-server >/dev/null; then
   exit 1
 fi
 
-if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
-  # The browser tests drive Debian's Chromium (browser downloads are not reachable here).
-  echo "==> installing Chromium for the browser tests (apt-get install chromium)"
+# Debian packages the tests need: Chromium for the browser tests (browser downloads are not
+# reachable here), PgBouncer for the tests of the PostgreSQL store behind a pooler.
+missing=()
+[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
+[ -x "${PGBOUNCER:-/usr/sbin/pgbouncer}" ] || missing+=(pgbouncer)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "==> installing ${missing[*]} for the tests (apt-get install)"
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get install -y -q chromium >/dev/null \
-    || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q chromium >/dev/null; }
+  $sudo apt-get install -y -q "${missing[@]}" >/dev/null \
+    || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q "${missing[@]}" >/dev/null; }
 fi
 
 echo "==> browser editor: built assets in step with their sources"

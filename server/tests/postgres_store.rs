@@ -341,7 +341,7 @@ async fn nodes_starting_together_migrate_once() {
         .collect();
     assert_eq!(
         versions,
-        vec![1, 2, 3, 4, 5],
+        vec![1, 2, 3, 4, 5, 6],
         "each migration is recorded exactly once"
     );
     let tables: Vec<String> = client
@@ -361,6 +361,7 @@ async fn nodes_starting_together_migrate_once() {
             "waymark_deleted_maps",
             "waymark_maps",
             "waymark_revocations",
+            "waymark_revoked_tokens",
             "waymark_schema_migrations",
             "waymark_updates",
             "waymark_versions",
@@ -387,7 +388,7 @@ async fn nodes_starting_together_migrate_once() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(count, 5);
+    assert_eq!(count, 6);
     late.close().await.unwrap();
     for store in stores {
         store.close().await.unwrap();

@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod pg;
+pub mod pgbouncer;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -1,5 +1,13 @@
 //! Connections to PostgreSQL: the pool, the limits that make every wait on the server end in
 //! bounded time, and [`Failure`], what an operation reports before it is given its context.
+//!
+//! Everything here works through a connection pooler in transaction mode (PgBouncer's
+//! `pool_mode = transaction`), where consecutive transactions of one connection may run on
+//! different server connections: no startup options (PgBouncer refuses them), no session state
+//! (a session `SET` would stay behind for the pooler's next client), and no named prepared
+//! statements (one prepared on one server connection may be executed on another). Statements are
+//! sent unnamed with their parameter types (`query_typed`), a single round trip each, and the
+//! server-side limits are set with `SET LOCAL` at the start of each transaction.
 
 use crate::store::StoreError;
 use deadpool_postgres::{
@@ -37,13 +45,15 @@ pub(super) const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
 /// lock (a compaction mid-way) would otherwise block every append to that map.
 const IDLE_IN_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The pool of connections to the database at `url`; connections are opened when first needed.
-pub(super) fn pool(url: &str) -> Result<Pool, StoreError> {
+/// The pool of connections to the database at `url`, opened when first needed, and the statement
+/// that sets the server-side limits in a transaction (see [`limits`]).
+pub(super) fn pool(url: &str) -> Result<(Pool, String), StoreError> {
     // The URL may hold a password: errors describe it without repeating it.
     let mut config = tokio_postgres::Config::from_str(url).map_err(|e| {
         StoreError::Unavailable(format!("invalid PostgreSQL URL: {}", describe(&e)))
     })?;
     bound_waits(&mut config);
+    let limits = limits(config.get_options().unwrap_or_default());
     let manager = Manager::from_config(
         config,
         NoTls,
@@ -61,9 +71,30 @@ pub(super) fn pool(url: &str) -> Result<Pool, StoreError> {
         .create_timeout(Some(CREATE_TIMEOUT))
         .recycle_timeout(Some(RECYCLE_TIMEOUT))
         .build()
+        .map(|pool| (pool, limits))
         .map_err(|e| {
             StoreError::Unavailable(format!("cannot create PostgreSQL pool: {}", describe(&e)))
         })
+}
+
+/// The `SET LOCAL` statements that put [`STATEMENT_TIMEOUT`] and [`IDLE_IN_TRANSACTION_TIMEOUT`]
+/// on a transaction, but for a limit the URL's `options` already set (`-c statement_timeout=…`),
+/// which is the operator's choice for the whole session. Only transactions can hold row locks
+/// that others wait for, so bounding them bounds every wait; a statement outside one is bounded by
+/// the store's own operation timeout.
+pub(super) fn limits(url_options: &str) -> String {
+    [
+        ("statement_timeout", STATEMENT_TIMEOUT),
+        (
+            "idle_in_transaction_session_timeout",
+            IDLE_IN_TRANSACTION_TIMEOUT,
+        ),
+    ]
+    .iter()
+    .filter(|(name, _)| !url_options.contains(name))
+    .map(|(name, value)| format!("SET LOCAL {name} = {};", value.as_millis()))
+    .collect::<Vec<_>>()
+    .join(" ")
 }
 
 /// Makes every wait on the server end in bounded time, keeping whatever the URL chose itself.
@@ -87,23 +118,6 @@ fn bound_waits(config: &mut tokio_postgres::Config) {
             config.keepalives_retries(KEEPALIVE_RETRIES);
         }
     }
-    // Startup options apply from the first statement of every connection, without a round trip.
-    let mut options = config.get_options().unwrap_or_default().to_owned();
-    for (name, value) in [
-        ("statement_timeout", STATEMENT_TIMEOUT),
-        (
-            "idle_in_transaction_session_timeout",
-            IDLE_IN_TRANSACTION_TIMEOUT,
-        ),
-    ] {
-        if !options.contains(name) {
-            if !options.is_empty() {
-                options.push(' ');
-            }
-            options.push_str(&format!("-c {name}={}", value.as_millis()));
-        }
-    }
-    config.options(options);
     if config.get_application_name().is_none() {
         config.application_name("waymark");
     }
@@ -193,9 +207,14 @@ mod tests {
         assert_eq!(config.get_keepalives_retries(), Some(KEEPALIVE_RETRIES));
         assert_eq!(
             config.get_options(),
-            Some("-c statement_timeout=30000 -c idle_in_transaction_session_timeout=60000")
+            None,
+            "a pooler refuses startup options"
         );
         assert_eq!(config.get_application_name(), Some("waymark"));
+        assert_eq!(
+            limits(""),
+            "SET LOCAL statement_timeout = 30000; SET LOCAL idle_in_transaction_session_timeout = 60000;"
+        );
 
         let mut config = tokio_postgres::Config::from_str(
             "postgres://u@h/db?connect_timeout=2&keepalives_idle=60\
@@ -205,10 +224,12 @@ mod tests {
         bound_waits(&mut config);
         assert_eq!(config.get_connect_timeout(), Some(&Duration::from_secs(2)));
         assert_eq!(config.get_keepalives_idle(), Duration::from_secs(60));
-        assert_eq!(
-            config.get_options(),
-            Some("-c statement_timeout=5s -c idle_in_transaction_session_timeout=60000")
-        );
+        assert_eq!(config.get_options(), Some("-c statement_timeout=5s"));
         assert_eq!(config.get_application_name(), Some("mine"));
+        assert_eq!(
+            limits(config.get_options().unwrap()),
+            "SET LOCAL idle_in_transaction_session_timeout = 60000;",
+            "the URL's own limit is kept"
+        );
     }
 }

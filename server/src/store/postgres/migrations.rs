@@ -3,6 +3,7 @@
 
 use super::connection::{Failure, describe};
 use deadpool_postgres::Object;
+use tokio_postgres::types::Type;
 
 /// Schema migrations, in order: `(version, sql)`. A migration runs once per database, in the same
 /// transaction that records it, so a failed one leaves nothing half-applied. Never edit a released
@@ -36,11 +37,15 @@ const MIGRATION_LOCK: i64 = 0x5761_796d_6172_6b31;
 
 /// Applies the migrations this database has not had yet. Safe when several nodes start at once:
 /// the advisory lock makes them take turns, and each sees what the previous one recorded.
-pub(super) async fn migrate(client: &mut Object) -> Result<(), Failure> {
+pub(super) async fn migrate(client: &mut Object, limits: &str) -> Result<(), Failure> {
     let tx = client.transaction().await?;
+    tx.batch_execute(limits).await?;
     // Held until commit or rollback; released by the server even if this node dies.
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-        .await?;
+    tx.execute_typed(
+        "SELECT pg_advisory_xact_lock($1)",
+        &[(&MIGRATION_LOCK, Type::INT8)],
+    )
+    .await?;
     tx.batch_execute(
         "CREATE TABLE IF NOT EXISTS waymark_schema_migrations (
              version    integer PRIMARY KEY,
@@ -49,7 +54,7 @@ pub(super) async fn migrate(client: &mut Object) -> Result<(), Failure> {
     )
     .await?;
     let applied = tx
-        .query("SELECT version FROM waymark_schema_migrations", &[])
+        .query_typed("SELECT version FROM waymark_schema_migrations", &[])
         .await?
         .iter()
         .map(|row| row.try_get::<_, i32>(0))
@@ -69,9 +74,9 @@ pub(super) async fn migrate(client: &mut Object) -> Result<(), Failure> {
         tx.batch_execute(sql)
             .await
             .map_err(|e| Failure::Other(format!("migration {version} failed: {}", describe(&e))))?;
-        tx.execute(
+        tx.execute_typed(
             "INSERT INTO waymark_schema_migrations (version, applied_at) VALUES ($1, now())",
-            &[&version],
+            &[(&version, Type::INT4)],
         )
         .await?;
         tracing::info!(version, "applied PostgreSQL schema migration");

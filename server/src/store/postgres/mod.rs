@@ -36,7 +36,7 @@ use std::future::Future;
 use std::sync::LazyLock;
 use std::time::Duration;
 use tokio_postgres::IsolationLevel;
-use tokio_postgres::types::ToSql;
+use tokio_postgres::types::{ToSql, Type};
 use waymark_protocol::MapId;
 
 /// Backstop for a whole store operation, for failures the timeouts in `connection` cannot see (a
@@ -50,6 +50,8 @@ static QUERIES: LazyLock<Queries> = LazyLock::new(|| Queries::new("waymark_", |n
 /// A [`Store`] on a PostgreSQL database shared by any number of nodes.
 pub struct PostgresStore {
     pool: Pool,
+    /// Run at the start of every transaction: the server-side limits (see `connection`).
+    limits: String,
 }
 
 impl PostgresStore {
@@ -68,42 +70,50 @@ impl PostgresStore {
                 .read_only(true)
                 .start()
                 .await?;
-            let through = tx
-                .prepare_cached("SELECT compacted_through FROM waymark_maps WHERE map_id = $1")
-                .await?;
-            let through: Option<Seq> = tx
-                .query_opt(&through, &[&map.as_str()])
-                .await?
-                .map(|r| r.try_get(0))
-                .transpose()?;
+            let id = map.as_str();
+            let params: [(&(dyn ToSql + Sync), Type); 1] = [(&id, Type::TEXT)];
+            let (_, through) = tokio::try_join!(
+                tx.batch_execute(&self.limits),
+                tx.query_typed_opt(
+                    "SELECT compacted_through FROM waymark_maps WHERE map_id = $1",
+                    &params
+                )
+            )?;
+            let through: Option<Seq> = through.map(|r| r.try_get(0)).transpose()?;
             // The snapshot is read only if it holds something past `after`.
             let after = after.filter(|after| through.is_none_or(|through| through <= *after));
             let mut out = StoredMap::default();
             let log = match after {
                 Some(after) => {
                     out.last_seq = after;
-                    let log = tx.prepare_cached(&QUERIES.select_log_after).await?;
-                    tx.query(&log, &[&map.as_str(), &after]).await?
+                    tx.query_typed(
+                        &QUERIES.select_log_after,
+                        &[(&map.as_str(), Type::TEXT), (&after, Type::INT8)],
+                    )
+                    .await?
                 }
                 None => {
                     let head = tx
-                        .prepare_cached(
+                        .query_typed_opt(
                             "SELECT snapshot, compacted_through FROM waymark_maps WHERE map_id = $1",
+                            &[(&map.as_str(), Type::TEXT)],
                         )
                         .await?;
-                    if let Some(row) = tx.query_opt(&head, &[&map.as_str()]).await? {
+                    if let Some(row) = head {
                         out.snapshot = row.try_get(0)?;
                         out.last_seq = row.try_get(1)?;
                     }
-                    let log = tx.prepare_cached(&QUERIES.select_log).await?;
-                    tx.query(&log, &[&map.as_str()]).await?
+                    tx.query_typed(&QUERIES.select_log, &[(&map.as_str(), Type::TEXT)])
+                        .await?
                 }
             };
             for row in log {
                 rows::push_logged(&mut out, &row)?;
             }
-            let tombstone = tx.prepare_cached(DELETED_AT).await?;
-            if let Some(row) = tx.query_opt(&tombstone, &[&map.as_str()]).await? {
+            let tombstone = tx
+                .query_typed_opt(DELETED_AT, &[(&map.as_str(), Type::TEXT)])
+                .await?;
+            if let Some(row) = tombstone {
                 out.deleted_at = Some(row.try_get(0)?);
             }
             tx.commit().await?;
@@ -115,13 +125,12 @@ impl PostgresStore {
     /// Connects to the database at `url` (`postgres://user:password@host:port/dbname?options`,
     /// without TLS), checks that it answers, and brings its schema up to date.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let store = PostgresStore {
-            pool: connection::pool(url)?,
-        };
+        let (pool, limits) = connection::pool(url)?;
+        let store = PostgresStore { pool, limits };
         store
             .run(
                 || "cannot prepare the PostgreSQL database".to_owned(),
-                async { migrations::migrate(&mut store.client().await?).await },
+                async { migrations::migrate(&mut store.client().await?, &store.limits).await },
             )
             .await?;
         Ok(store)
@@ -155,11 +164,10 @@ impl PostgresStore {
 async fn query_all<T>(
     client: &Object,
     sql: &str,
-    params: &[&(dyn ToSql + Sync)],
+    params: &[(&(dyn ToSql + Sync), Type)],
     decode: fn(&tokio_postgres::Row) -> Result<T, tokio_postgres::Error>,
 ) -> Result<Vec<T>, Failure> {
-    let stmt = client.prepare_cached(sql).await?;
-    let found = client.query(&stmt, params).await?;
+    let found = client.query_typed(sql, params).await?;
     Ok(found.iter().map(decode).collect::<Result<_, _>>()?)
 }
 
@@ -214,23 +222,30 @@ impl Store for PostgresStore {
                 let mut client = self.client().await?;
                 if updates.is_empty() {
                     // Nothing to store: report the newest seq the map already has, without a write.
-                    let stmt = client.prepare_cached(LAST_SEQ).await?;
-                    let row = client.query_opt(&stmt, &[&map.as_str()]).await?;
+                    let row = client
+                        .query_typed_opt(LAST_SEQ, &[(&map.as_str(), Type::TEXT)])
+                        .await?;
                     return Ok(Some(row.map(|r| r.try_get(0)).transpose()?.unwrap_or(0)));
                 }
                 let bytes = len_i64(updates.iter().map(Bytes::len).sum());
                 let data: Vec<&[u8]> = updates.iter().map(Bytes::as_ref).collect();
                 let tx = client.transaction().await?;
-                let touch = tx.prepare_cached(TOUCH_MAP).await?;
-                let insert = tx.prepare_cached(INSERT_UPDATES).await?;
                 // The upsert comes first: it takes the map row's lock (waiting for a compaction of this
                 // map to finish), so the seqs below are assigned, and committed, while no compaction can
-                // read the log — see `compact`.
-                tx.execute(&touch, &[&map.as_str(), &bytes]).await?;
+                // read the log — see `compact`. The limits go in the same round trip, before it.
+                let id = map.as_str();
+                let params: [(&(dyn ToSql + Sync), Type); 2] =
+                    [(&id, Type::TEXT), (&bytes, Type::INT8)];
+                tokio::try_join!(
+                    tx.batch_execute(&self.limits),
+                    tx.execute_typed(TOUCH_MAP, &params)
+                )?;
                 // After the upsert: a delete racing this append has committed by now (the upsert
                 // waited for the row it deleted), so its tombstone is seen.
-                let tombstone = tx.prepare_cached(DELETED_AT).await?;
-                match tx.query_opt(&tombstone, &[&map.as_str()]).await? {
+                let tombstone = tx
+                    .query_typed_opt(DELETED_AT, &[(&map.as_str(), Type::TEXT)])
+                    .await?;
+                match tombstone {
                     None => {}
                     Some(row) => {
                         let at: i64 = row.try_get(0)?;
@@ -239,15 +254,18 @@ impl Store for PostgresStore {
                             return Ok(None);
                         }
                         // Loaded after that deletion: this is the map's new life.
-                        tx.execute(
+                        tx.execute_typed(
                             "DELETE FROM waymark_deleted_maps WHERE map_id = $1",
-                            &[&map.as_str()],
+                            &[(&map.as_str(), Type::TEXT)],
                         )
                         .await?;
                     }
                 }
                 let last: Option<Seq> = tx
-                    .query_one(&insert, &[&map.as_str(), &data])
+                    .query_typed_one(
+                        INSERT_UPDATES,
+                        &[(&map.as_str(), Type::TEXT), (&data, Type::BYTEA_ARRAY)],
+                    )
                     .await?
                     .try_get(0)?;
                 // Durable on return: synchronous_commit is the server's (default `on`).
@@ -274,6 +292,7 @@ impl Store for PostgresStore {
         self.run(|| format!("cannot compact map {map}"), async {
             let mut client = self.client().await?;
             let tx = client.transaction().await?;
+            tx.batch_execute(&self.limits).await?;
             // Ordering argument. Every append upserts the map row (taking its lock) before it
             // inserts log rows, and holds that lock until it commits. Once this FOR UPDATE returns:
             // - an append that committed before is visible to the next statement (READ COMMITTED
@@ -283,9 +302,9 @@ impl Store for PostgresStore {
             // So the rows read are the map's whole log until commit, and deleting `seq <= max read`
             // deletes exactly those rows: nothing unread is dropped, whatever `through` says.
             let row = tx
-                .query_opt(
+                .query_typed_opt(
                     "SELECT snapshot FROM waymark_maps WHERE map_id = $1 FOR UPDATE",
-                    &[&map.as_str()],
+                    &[(&map.as_str(), Type::TEXT)],
                 )
                 .await?;
             let Some(row) = row else {
@@ -294,14 +313,16 @@ impl Store for PostgresStore {
                 return Ok(());
             };
             let stored: Option<Vec<u8>> = row.try_get(0)?;
-            let log = tx.prepare_cached(&QUERIES.select_log).await?;
             let mut parts = Vec::new();
             // The caller's document first: it usually holds nearly everything, so the rest mostly
             // integrate as no-ops.
             parts.push((Part::Caller, snapshot));
             parts.extend(stored.map(|s| (Part::Stored, s)));
             let mut max_read: Option<Seq> = None;
-            for row in tx.query(&log, &[&map.as_str()]).await? {
+            for row in tx
+                .query_typed(&QUERIES.select_log, &[(&map.as_str(), Type::TEXT)])
+                .await?
+            {
                 let (seq, data): (Seq, Vec<u8>) = (row.try_get(0)?, row.try_get(1)?);
                 max_read = max_read.max(Some(seq));
                 parts.push((Part::Log(seq), data));
@@ -312,23 +333,23 @@ impl Store for PostgresStore {
                 .await
                 .map_err(|e| Failure::Other(format!("merging the snapshot failed: {e}")))?
                 .map_err(Failure::Other)?;
-            tx.execute(
+            tx.execute_typed(
                 "UPDATE waymark_maps
                     SET snapshot = $2, size = $3,
                         compacted_through = GREATEST(compacted_through, $4)
                   WHERE map_id = $1",
                 &[
-                    &map.as_str(),
-                    &merged,
-                    &len_i64(merged.len()),
-                    &max_read.unwrap_or(0),
+                    (&map.as_str(), Type::TEXT),
+                    (&merged, Type::BYTEA),
+                    (&len_i64(merged.len()), Type::INT8),
+                    (&max_read.unwrap_or(0), Type::INT8),
                 ],
             )
             .await?;
             if let Some(max_read) = max_read {
-                tx.execute(
+                tx.execute_typed(
                     "DELETE FROM waymark_updates WHERE map_id = $1 AND seq <= $2",
-                    &[&map.as_str(), &max_read],
+                    &[(&map.as_str(), Type::TEXT), (&max_read, Type::INT8)],
                 )
                 .await?;
             }
@@ -350,9 +371,14 @@ impl Store for PostgresStore {
             async {
                 let client = self.client().await?;
                 client
-                    .execute(
+                    .execute_typed(
                         QUERIES.set_summary.as_str(),
-                        &[&map.as_str(), &title, &kind, &review_due],
+                        &[
+                            (&map.as_str(), Type::TEXT),
+                            (&title, Type::TEXT),
+                            (&kind, Type::TEXT),
+                            (&review_due, Type::TEXT),
+                        ],
                     )
                     .await?;
                 Ok(())
@@ -366,20 +392,20 @@ impl Store for PostgresStore {
             let mut client = self.client().await?;
             let tx = client.transaction().await?;
             // The log goes with the row (ON DELETE CASCADE), in the same statement.
-            let deleted = tx
-                .execute(
-                    "DELETE FROM waymark_maps WHERE map_id = $1",
-                    &[&map.as_str()],
-                )
-                .await?;
+            let id = map.as_str();
+            let params: [(&(dyn ToSql + Sync), Type); 1] = [(&id, Type::TEXT)];
+            let (_, deleted) = tokio::try_join!(
+                tx.batch_execute(&self.limits),
+                tx.execute_typed("DELETE FROM waymark_maps WHERE map_id = $1", &params)
+            )?;
             if deleted > 0 {
                 // So that a node that loaded the map before cannot bring it back (see `append`).
-                tx.execute(
+                tx.execute_typed(
                     "INSERT INTO waymark_deleted_maps AS d (map_id, deleted_at)
                      VALUES ($1, (extract(epoch FROM clock_timestamp()) * 1000)::bigint)
                      ON CONFLICT (map_id) DO UPDATE
                        SET deleted_at = GREATEST(EXCLUDED.deleted_at, d.deleted_at + 1)",
-                    &[&map.as_str()],
+                    &[(&map.as_str(), Type::TEXT)],
                 )
                 .await?;
             }
@@ -401,7 +427,7 @@ impl Store for PostgresStore {
         self.run(|| format!("cannot look up map {map}"), async {
             let client = self.client().await?;
             let row = client
-                .query_one(QUERIES.map_exists.as_str(), &[&map.as_str()])
+                .query_typed_one(QUERIES.map_exists.as_str(), &[(&map.as_str(), Type::TEXT)])
                 .await?;
             Ok(row.try_get(0)?)
         })
@@ -427,19 +453,22 @@ impl Store for PostgresStore {
         self.run(|| format!("cannot create map {map}"), async {
             let mut client = self.client().await?;
             let tx = client.transaction().await?;
-            let inserted = tx
-                .execute(
+            let id = map.as_str();
+            let params: [(&(dyn ToSql + Sync), Type); 1] = [(&id, Type::TEXT)];
+            let (_, inserted) = tokio::try_join!(
+                tx.batch_execute(&self.limits),
+                tx.execute_typed(
                     "INSERT INTO waymark_maps (map_id, updated_at, size)
                      VALUES ($1, (extract(epoch FROM clock_timestamp()) * 1000)::bigint, 0)
                      ON CONFLICT (map_id) DO NOTHING",
-                    &[&map.as_str()],
+                    &params,
                 )
-                .await?
-                == 1;
+            )?;
+            let inserted = inserted == 1;
             if inserted {
-                tx.execute(
+                tx.execute_typed(
                     "DELETE FROM waymark_deleted_maps WHERE map_id = $1",
-                    &[&map.as_str()],
+                    &[(&map.as_str(), Type::TEXT)],
                 )
                 .await?;
             }
@@ -459,17 +488,23 @@ impl Store for PostgresStore {
             let mut client = self.client().await?;
             let tx = client.transaction().await?;
             // The map row's lock numbers versions one at a time, whichever node takes them.
-            let locked = tx
-                .query_opt(
+            let id = map.as_str();
+            let params: [(&(dyn ToSql + Sync), Type); 1] = [(&id, Type::TEXT)];
+            let (_, locked) = tokio::try_join!(
+                tx.batch_execute(&self.limits),
+                tx.query_typed_opt(
                     "SELECT 1 FROM waymark_maps WHERE map_id = $1 FOR UPDATE",
-                    &[&map.as_str()],
+                    &params
                 )
-                .await?;
+            )?;
             if locked.is_none() {
                 return Err(Failure::Other("the map is not stored".to_owned()));
             }
             let newest = tx
-                .query_opt(QUERIES.newest_version.as_str(), &[&map.as_str()])
+                .query_typed_opt(
+                    QUERIES.newest_version.as_str(),
+                    &[(&map.as_str(), Type::TEXT)],
+                )
                 .await?;
             let newest = newest
                 .as_ref()
@@ -479,22 +514,22 @@ impl Store for PostgresStore {
                 return Ok(None);
             };
             let row = tx
-                .query_one(
+                .query_typed_one(
                     "INSERT INTO waymark_versions (map_id, number, label, description, author, kind,
                                                    created_at, state, state_vector, raw_size)
                      VALUES ($1, $2, $3, $4, $5, $6,
                              (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint, $7, $8, $9)
                      RETURNING created_at",
                     &[
-                        &map.as_str(),
-                        &number,
-                        &v.label,
-                        &v.description,
-                        &v.author,
-                        &v.kind.as_str(),
-                        &v.state,
-                        &v.state_vector,
-                        &(v.raw_size as i64),
+                        (&map.as_str(), Type::TEXT),
+                        (&number, Type::INT8),
+                        (&v.label, Type::TEXT),
+                        (&v.description, Type::TEXT),
+                        (&v.author, Type::TEXT),
+                        (&v.kind.as_str(), Type::TEXT),
+                        (&v.state, Type::BYTEA),
+                        (&v.state_vector, Type::BYTEA),
+                        (&(v.raw_size as i64), Type::INT8),
                     ],
                 )
                 .await?;
@@ -525,7 +560,7 @@ impl Store for PostgresStore {
             // A map that is not stored (deleted meanwhile) keeps no activity: the row is the
             // foreign key's parent, so only rows of stored maps are inserted.
             client
-                .execute(
+                .execute_typed(
                     "INSERT INTO waymark_activity (map_id, at, kind, session, \"user\", updates, bytes)
                      SELECT $1, a.at, a.kind, a.session, a.usr, a.updates, a.bytes
                      FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[],
@@ -533,7 +568,15 @@ impl Store for PostgresStore {
                           AS a(at, kind, session, usr, updates, bytes, n)
                      WHERE EXISTS (SELECT 1 FROM waymark_maps WHERE map_id = $1)
                      ORDER BY a.n",
-                    &[&map.as_str(), &at, &kind, &session, &user, &updates, &bytes],
+                    &[
+                        (&map.as_str(), Type::TEXT),
+                        (&at, Type::INT8_ARRAY),
+                        (&kind, Type::TEXT_ARRAY),
+                        (&session, Type::TEXT_ARRAY),
+                        (&user, Type::TEXT_ARRAY),
+                        (&updates, Type::INT8_ARRAY),
+                        (&bytes, Type::INT8_ARRAY),
+                    ],
                 )
                 .await?;
             Ok(())
@@ -544,7 +587,7 @@ impl Store for PostgresStore {
     async fn workshop(&self, map: &MapId) -> Result<Vec<WorkshopEntry>, StoreError> {
         self.run(|| format!("cannot read the workshop of map {map}"), async {
             let client = self.client().await?;
-            let params: [&(dyn ToSql + Sync); 1] = [&map.as_str()];
+            let params: [(&(dyn ToSql + Sync), Type); 1] = [(&map.as_str(), Type::TEXT)];
             query_all(&client, &QUERIES.workshop, &params, rows::workshop_entry).await
         })
         .await
@@ -563,11 +606,17 @@ impl Store for PostgresStore {
             async {
                 let mut client = self.client().await?;
                 let tx = client.transaction().await?;
-                let statement = tx.prepare(&QUERIES.save_workshop).await?;
+                tx.batch_execute(&self.limits).await?;
                 for e in &entries {
-                    tx.execute(
-                        &statement,
-                        &[&map.as_str(), &e.key, &e.stamp, &e.node, &e.value],
+                    tx.execute_typed(
+                        &QUERIES.save_workshop,
+                        &[
+                            (&map.as_str(), Type::TEXT),
+                            (&e.key, Type::TEXT),
+                            (&e.stamp, Type::INT8),
+                            (&e.node, Type::TEXT),
+                            (&e.value, Type::TEXT),
+                        ],
                     )
                     .await?;
                 }
@@ -581,7 +630,8 @@ impl Store for PostgresStore {
     async fn activity(&self, map: &MapId, limit: usize) -> Result<Vec<Activity>, StoreError> {
         self.run(|| format!("cannot read activity of map {map}"), async {
             let client = self.client().await?;
-            let params: [&(dyn ToSql + Sync); 2] = [&map.as_str(), &(limit as i64)];
+            let params: [(&(dyn ToSql + Sync), Type); 2] =
+                [(&map.as_str(), Type::TEXT), (&(limit as i64), Type::INT8)];
             query_all(&client, &QUERIES.activity, &params, rows::activity).await
         })
         .await
@@ -599,15 +649,23 @@ impl Store for PostgresStore {
             async {
                 let client = self.client().await?;
                 let updated = client
-                    .execute(
+                    .execute_typed(
                         QUERIES.set_review.as_str(),
-                        &[&map.as_str(), &number, &expected, &review],
+                        &[
+                            (&map.as_str(), Type::TEXT),
+                            (&number, Type::INT8),
+                            (&expected, Type::TEXT),
+                            (&review, Type::TEXT),
+                        ],
                     )
                     .await?
                     > 0;
                 let exists = updated
                     || client
-                        .query_one(QUERIES.version_exists.as_str(), &[&map.as_str(), &number])
+                        .query_typed_one(
+                            QUERIES.version_exists.as_str(),
+                            &[(&map.as_str(), Type::TEXT), (&number, Type::INT8)],
+                        )
                         .await?
                         .try_get(0)?;
                 Ok(review_outcome(updated, exists))
@@ -622,7 +680,7 @@ impl Store for PostgresStore {
             query_all(
                 &client,
                 &QUERIES.versions,
-                &[&map.as_str()],
+                &[(&map.as_str(), Type::TEXT)],
                 rows::version_info,
             )
             .await
@@ -640,7 +698,10 @@ impl Store for PostgresStore {
             async {
                 let client = self.client().await?;
                 let row = client
-                    .query_opt(QUERIES.version.as_str(), &[&map.as_str(), &number])
+                    .query_typed_opt(
+                        QUERIES.version.as_str(),
+                        &[(&map.as_str(), Type::TEXT), (&number, Type::INT8)],
+                    )
                     .await?;
                 Ok(row.as_ref().map(rows::version_with_state).transpose()?)
             },
@@ -654,7 +715,7 @@ impl Store for PostgresStore {
             // standby (during a failover) or a read-only database answers too but takes no writes.
             let client = self.client().await?;
             let row = client
-                .query_one(
+                .query_typed_one(
                     "SELECT pg_is_in_recovery(), current_setting('transaction_read_only') = 'on'",
                     &[],
                 )

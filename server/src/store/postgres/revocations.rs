@@ -3,6 +3,7 @@
 use super::connection::Failure;
 use crate::store::{Revocation, Revoked};
 use deadpool_postgres::Object;
+use tokio_postgres::types::Type;
 
 /// Records `r`; a user already revoked keeps the later of the two times.
 pub(super) async fn record(client: &Object, r: &Revocation) -> Result<(), Failure> {
@@ -21,14 +22,23 @@ pub(super) async fn record(client: &Object, r: &Revocation) -> Result<(), Failur
             id,
         ),
     };
-    client.execute(sql, &[subject, &r.at, &r.reason]).await?;
+    client
+        .execute_typed(
+            sql,
+            &[
+                (subject, Type::TEXT),
+                (&r.at, Type::INT8),
+                (&r.reason, Type::TEXT),
+            ],
+        )
+        .await?;
     Ok(())
 }
 
 /// Every revocation: users, then single tokens.
 pub(super) async fn all(client: &Object) -> Result<Vec<Revocation>, Failure> {
     let rows = client
-        .query(
+        .query_typed(
             "SELECT 0, \"user\", before, reason FROM waymark_revocations
              UNION ALL SELECT 1, token_id, revoked_at, reason FROM waymark_revoked_tokens
              ORDER BY 1, 2",
