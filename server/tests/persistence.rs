@@ -158,16 +158,7 @@ async fn a_sigterm_during_edits_keeps_every_map_as_it_was() {
             .await
             .unwrap();
     }
-    let pid = server.child.id().unwrap();
-    assert!(
-        std::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let status = server.child.wait().await.unwrap();
-    assert!(status.success(), "exit status {status}");
+    server.terminate().await;
     stop.cancel();
     let mut written: std::collections::BTreeMap<&str, BTreeSet<String>> = Default::default();
     for w in writers {

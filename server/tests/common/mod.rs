@@ -6,6 +6,7 @@
 pub mod access;
 pub mod pg;
 pub mod pgbouncer;
+pub mod raw;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -194,6 +195,19 @@ impl ProcessServer {
     pub async fn kill(&mut self) {
         self.child.start_kill().unwrap();
         self.child.wait().await.unwrap();
+    }
+
+    /// Stops it as an operator's `kill` or a service manager does (SIGTERM), and checks that it
+    /// shut down cleanly.
+    pub async fn terminate(&mut self) {
+        let pid = self.child.id().expect("still running");
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let status = self.child.wait().await.unwrap();
+        assert!(status.success(), "exit status {status}");
     }
 }
 

@@ -16,10 +16,12 @@
 //! connections and the server-side statements all have timeouts, and broken connections are
 //! verified away before reuse, so the store works again as soon as PostgreSQL is back.
 
+mod activity;
 mod connection;
 mod merge;
 mod migrations;
 mod revocations;
+mod workshop;
 
 use super::common::{Queries, next_version_number, review_outcome, stored_version};
 use super::rows;
@@ -545,41 +547,7 @@ impl Store for PostgresStore {
             return Ok(());
         }
         self.run(|| format!("cannot record activity of map {map}"), async {
-            let client = self.client().await?;
-            let mut at = Vec::with_capacity(entries.len());
-            let (mut kind, mut session, mut user) = (Vec::new(), Vec::new(), Vec::new());
-            let (mut updates, mut bytes) = (Vec::new(), Vec::new());
-            for a in &entries {
-                at.push(a.at);
-                kind.push(a.kind.as_str());
-                session.push(a.session.as_str());
-                user.push(a.user.as_deref());
-                updates.push(a.updates as i64);
-                bytes.push(a.bytes as i64);
-            }
-            // A map that is not stored (deleted meanwhile) keeps no activity: the row is the
-            // foreign key's parent, so only rows of stored maps are inserted.
-            client
-                .execute_typed(
-                    "INSERT INTO waymark_activity (map_id, at, kind, session, \"user\", updates, bytes)
-                     SELECT $1, a.at, a.kind, a.session, a.usr, a.updates, a.bytes
-                     FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[],
-                                 $7::bigint[]) WITH ORDINALITY
-                          AS a(at, kind, session, usr, updates, bytes, n)
-                     WHERE EXISTS (SELECT 1 FROM waymark_maps WHERE map_id = $1)
-                     ORDER BY a.n",
-                    &[
-                        (&map.as_str(), Type::TEXT),
-                        (&at, Type::INT8_ARRAY),
-                        (&kind, Type::TEXT_ARRAY),
-                        (&session, Type::TEXT_ARRAY),
-                        (&user, Type::TEXT_ARRAY),
-                        (&updates, Type::INT8_ARRAY),
-                        (&bytes, Type::INT8_ARRAY),
-                    ],
-                )
-                .await?;
-            Ok(())
+            activity::record(&self.client().await?, map, &entries).await
         })
         .await
     }
@@ -603,26 +571,7 @@ impl Store for PostgresStore {
         }
         self.run(
             || format!("cannot store the workshop of map {map}"),
-            async {
-                let mut client = self.client().await?;
-                let tx = client.transaction().await?;
-                tx.batch_execute(&self.limits).await?;
-                for e in &entries {
-                    tx.execute_typed(
-                        &QUERIES.save_workshop,
-                        &[
-                            (&map.as_str(), Type::TEXT),
-                            (&e.key, Type::TEXT),
-                            (&e.stamp, Type::INT8),
-                            (&e.node, Type::TEXT),
-                            (&e.value, Type::TEXT),
-                        ],
-                    )
-                    .await?;
-                }
-                tx.commit().await?;
-                Ok(())
-            },
+            async { workshop::save(&mut self.client().await?, &self.limits, map, &entries).await },
         )
         .await
     }
