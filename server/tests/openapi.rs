@@ -397,6 +397,19 @@ async fn the_openapi_description_matches_the_api() {
         ),
         ("/maps/{id}", "delete", "/api/v1/maps/doc-copy".into(), None),
         ("/maps/{id}", "delete", "/api/v1/maps/doc-copy".into(), None),
+        (
+            "/revocations",
+            "post",
+            "/api/v1/revocations".into(),
+            Some(r#"{"user": "ana", "reason": "left"}"#.into()),
+        ),
+        (
+            "/revocations",
+            "post",
+            "/api/v1/revocations".into(),
+            Some(r#"{"user": "ana", "token": "t"}"#.into()),
+        ),
+        ("/revocations", "get", "/api/v1/revocations".into(), None),
     ];
     let mut exercised = BTreeSet::new();
     for (path, method, url, body) in calls {
