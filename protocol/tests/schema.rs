@@ -565,3 +565,25 @@ fn writing_a_version_over_the_current_map_restores_it_and_keeps_concurrent_edits
     want.stages.last_mut().unwrap().name = "Edited meanwhile".into();
     assert_eq!(ra.map, want, "the restore plus the concurrent edit");
 }
+
+#[test]
+fn dates_are_calendar_dates() {
+    use waymark_protocol::schema::edit::is_date;
+    for good in ["2026-01-31", "2028-02-29", "2000-02-29", "2026-12-01"] {
+        assert!(is_date(good), "{good}");
+    }
+    for bad in [
+        "2026-02-30",
+        "2026-02-29",
+        "1900-02-29",
+        "2026-04-31",
+        "2026-13-01",
+        "2026-00-10",
+        "2026-01-00",
+        "2026-1-01",
+        "26-01-01",
+        "2026/01/01",
+    ] {
+        assert!(!is_date(bad), "{bad}");
+    }
+}

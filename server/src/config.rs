@@ -12,10 +12,15 @@ use waymark_protocol::limits;
 #[command(
     name = "waymark",
     version,
-    about = "Real-time collaboration server for customer journey maps",
-    long_about = "Real-time collaboration server for customer journey maps.\n\n\
-                  Each map is a Yjs document, synced over WebSocket at /maps/{mapId} with the \
-                  y-websocket protocol (see protocol/PROTOCOL.md)."
+    about = "Real-time collaboration server for customer journey maps, and its command-line client",
+    long_about = "Real-time collaboration server for customer journey maps, and its command-line \
+                  client.\n\n\
+                  `waymark serve` runs the server. Each map is a Yjs document, synced over \
+                  WebSocket at /maps/{mapId} with the y-websocket protocol (see \
+                  protocol/PROTOCOL.md).\n\n\
+                  The other commands talk to a running server: give its address with --url or \
+                  WAYMARK_URL and a token with --token or WAYMARK_TOKEN. They exit with 0 when \
+                  done, 1 when `check` finds something, and 2 on an error."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -33,6 +38,18 @@ pub enum Command {
     /// every node sharing the store, within seconds; open connections it covers are closed with
     /// code 4003. Tokens issued to the user afterwards work again.
     Revoke(RevokeArgs),
+    #[command(flatten)]
+    Client(waymark_cli::Command),
+    /// Print a completion script for a shell, e.g. `waymark completions bash >
+    /// /etc/bash_completion.d/waymark`.
+    Completions(CompletionsArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -34,6 +34,28 @@ fn main() -> anyhow::Result<()> {
             .build()
             .context("cannot start the runtime")?
             .block_on(revoke(args)),
+        Command::Client(command) => {
+            let outcome = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the runtime")?
+                .block_on(waymark_cli::run(command));
+            // A script tells findings (1) from failures (2) by the status.
+            std::process::exit(match outcome {
+                Ok(waymark_cli::Outcome::Done) => 0,
+                Ok(waymark_cli::Outcome::Findings) => 1,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    2
+                }
+            })
+        }
+        Command::Completions(args) => {
+            use clap::CommandFactory;
+            let mut command = Cli::command();
+            clap_complete::generate(args.shell, &mut command, "waymark", &mut std::io::stdout());
+            Ok(())
+        }
     }
 }
 
