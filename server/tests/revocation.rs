@@ -49,6 +49,15 @@ async fn revoke(data: &std::path::Path, user: &str) {
     assert!(stdout.contains(&format!("revoked user {user}")), "{stdout}");
 }
 
+/// A client of the map at `url`, with `token`, once synced.
+async fn joined(url: String, token: &str) -> MapClient {
+    let client = MapClient::connect(format!("{url}?token={token}"))
+        .await
+        .unwrap();
+    client.synced(WAIT).await.unwrap();
+    client
+}
+
 async fn start(data: &std::path::Path) -> ProcessServer {
     ProcessServer::start_with(data, &["--auth-secret", SECRET]).await
 }
@@ -58,14 +67,8 @@ async fn a_revoked_user_is_disconnected_and_refused_on_every_path() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = start(dir.path()).await;
     let (old_ana, bob) = (token("ana", now() - 60), token("bob", now() - 60));
-    let ana = MapClient::connect(format!("{}?token={old_ana}", server.url("team")))
-        .await
-        .unwrap();
-    ana.synced(WAIT).await.unwrap();
-    let bob_client = MapClient::connect(format!("{}?token={bob}", server.url("team")))
-        .await
-        .unwrap();
-    bob_client.synced(WAIT).await.unwrap();
+    let ana = joined(server.url("team"), &old_ana).await;
+    let bob_client = joined(server.url("team"), &bob).await;
 
     revoke(dir.path(), "ana").await;
     // Open connections notice at their next timer tick: within seconds, not at `exp`.
@@ -97,10 +100,7 @@ async fn a_revoked_user_is_disconnected_and_refused_on_every_path() {
 
     // A token issued after the revocation works.
     let new_ana = token("ana", now());
-    let again = MapClient::connect(format!("{}?token={new_ana}", server.url("team")))
-        .await
-        .unwrap();
-    again.synced(WAIT).await.unwrap();
+    let again = joined(server.url("team"), &new_ana).await;
 
     // It is stored: after a restart the old token is still refused.
     server.kill().await;
@@ -122,14 +122,8 @@ async fn a_revocation_reaches_every_node_sharing_the_store() {
         nodes.push(ProcessServer::start_with(disk.path(), &args).await);
     }
     let (ana, bob) = (token("ana", now() - 60), token("bob", now() - 60));
-    let on_node_1 = MapClient::connect(format!("{}?token={ana}", nodes[1].url("shared")))
-        .await
-        .unwrap();
-    on_node_1.synced(WAIT).await.unwrap();
-    let bob_on_0 = MapClient::connect(format!("{}?token={bob}", nodes[0].url("shared")))
-        .await
-        .unwrap();
-    bob_on_0.synced(WAIT).await.unwrap();
+    let on_node_1 = joined(nodes[1].url("shared"), &ana).await;
+    let bob_on_0 = joined(nodes[0].url("shared"), &bob).await;
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_waymark"))
         .args(["revoke", "--user", "ana", "--database-url", &db.url])
         .output()
@@ -216,14 +210,8 @@ async fn revoking_one_token_leaves_the_users_other_tokens_working() {
     let (leaked, leaked_id) = minted("ana", "*", "editor").await;
     let (kept, kept_id) = minted("ana", "*", "editor").await;
     assert_ne!(leaked_id, kept_id, "each token gets its own id");
-    let on_leaked = MapClient::connect(format!("{}?token={leaked}", server.url("team")))
-        .await
-        .unwrap();
-    on_leaked.synced(WAIT).await.unwrap();
-    let on_kept = MapClient::connect(format!("{}?token={kept}", server.url("team")))
-        .await
-        .unwrap();
-    on_kept.synced(WAIT).await.unwrap();
+    let on_leaked = joined(server.url("team"), &leaked).await;
+    let on_kept = joined(server.url("team"), &kept).await;
 
     // The whole token given on the command line: its id is read from it.
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_waymark"))
@@ -265,10 +253,7 @@ async fn revoking_one_token_leaves_the_users_other_tokens_working() {
         (status, body["error"].as_str()),
         (401, Some("token_revoked"))
     );
-    let again = MapClient::connect(format!("{}?token={kept}", server.url("team")))
-        .await
-        .unwrap();
-    again.synced(WAIT).await.unwrap();
+    let again = joined(server.url("team"), &kept).await;
 
     // A token without an id cannot be revoked alone: the command says what to do instead.
     let undated = access::token_for("ana", "*", Role::Editor, now() + 3600);
@@ -292,10 +277,7 @@ async fn an_operator_revokes_over_rest_and_nobody_else_may() {
     let operator = access::token_for("ops", "*", Role::Owner, now() + 3600);
     let (ana, ana_id) = minted("ana", "*", "editor").await;
     let bob = token("bob", now() - 60);
-    let on_ana = MapClient::connect(format!("{}?token={ana}", server.url("team")))
-        .await
-        .unwrap();
-    on_ana.synced(WAIT).await.unwrap();
+    let on_ana = joined(server.url("team"), &ana).await;
 
     // Not an owner of `*`: refused, and nothing is recorded.
     let prefix_owner = access::token_for("pat", "acme-*", Role::Owner, now() + 3600);

@@ -1,12 +1,15 @@
-//! The REST API as the commands call it: the server's address and token, requests, and every way a
-//! call can fail, said so that the person at the terminal knows what to do.
+//! The server as the commands reach it: its address and token, REST requests, opening a map over
+//! WebSocket, and every way a call can fail, said so that the person at the terminal knows what
+//! to do.
 
 use crate::args::Server;
+use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::io::Write;
 use std::time::Duration;
+use waymark_client::{ClientError, MapClient};
 
 /// Why a call failed.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +40,8 @@ pub struct Api {
 
 /// Bounds a whole call: a server that accepts the connection but never answers.
 const TIMEOUT: Duration = Duration::from_secs(300);
+/// How long a map may take to load over WebSocket.
+const LOAD_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Api {
     pub fn new(server: &Server) -> Result<Api, ApiError> {
@@ -71,6 +76,26 @@ impl Api {
             Some(token) => format!("{base}/maps/{map}?token={token}"),
             None => format!("{base}/maps/{map}"),
         }
+    }
+
+    /// Opens `map` over WebSocket and waits until it has loaded.
+    pub async fn open_map(&self, map: &str) -> anyhow::Result<MapClient> {
+        let client = match MapClient::connect(self.websocket_url(map)).await {
+            Ok(c) => c,
+            Err(ClientError::Http { status, body }) => {
+                let message = serde_json::from_str::<Value>(&body)
+                    .ok()
+                    .and_then(|v| v["message"].as_str().map(str::to_owned))
+                    .unwrap_or(body);
+                anyhow::bail!("the server refused to open map {map} (HTTP {status}): {message}")
+            }
+            Err(e) => return Err(e).with_context(|| format!("cannot open map {map}")),
+        };
+        client
+            .synced(LOAD_TIMEOUT)
+            .await
+            .with_context(|| format!("map {map} did not load"))?;
+        Ok(client)
     }
 
     async fn send(

@@ -10,7 +10,7 @@ use serde_json::json;
 use std::collections::{BTreeSet, HashMap};
 use std::io::Read;
 use std::time::Duration;
-use waymark_client::{ClientError, MapClient};
+use waymark_client::MapClient;
 use waymark_protocol::schema::edit::is_date;
 use waymark_protocol::schema::{Collection, JourneyMap};
 
@@ -210,8 +210,7 @@ async fn push(a: Push) -> anyhow::Result<()> {
     }
     .map_err(|p| refuse(&format!("{} has errors", source(&a)), p))?;
     let api = Api::new(&a.server)?;
-    let url = api.websocket_url(&a.map);
-    let client = open(&url, &a.map).await?;
+    let client = api.open_map(&a.map).await?;
     // Named in others' presence, so that `waymark watch` and the board say who added them.
     client.set_awareness(r#"{"user":{"name":"waymark metrics push"}}"#);
     let map = client.map().map;
@@ -249,7 +248,7 @@ async fn push(a: Push) -> anyhow::Result<()> {
         bail!("cannot record the measurements: {e}");
     }
     if !added.is_empty() || replacing {
-        confirm(&client, &url, &a.map, &added, replacing).await?;
+        confirm(&client, &api, &a.map, &added, replacing).await?;
     }
     report(&a, &rows, &steps, false);
     client.disconnect().await;
@@ -265,37 +264,18 @@ fn source(a: &Push) -> String {
     }
 }
 
-async fn open(url: &str, map: &str) -> anyhow::Result<MapClient> {
-    let client = match MapClient::connect(url).await {
-        Ok(c) => c,
-        Err(ClientError::Http { status, body }) => {
-            let message = serde_json::from_str::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|v| v["message"].as_str().map(str::to_owned))
-                .unwrap_or(body);
-            bail!("the server refused to open map {map} (HTTP {status}): {message}")
-        }
-        Err(e) => return Err(e).with_context(|| format!("cannot open map {map}")),
-    };
-    client
-        .synced(WAIT)
-        .await
-        .with_context(|| format!("map {map} did not load"))?;
-    Ok(client)
-}
-
 /// Waits until a second connection reads what was written: the server has applied it (and, as it
 /// relays only what it has stored, kept it). Fails with the server's reason if the edit was
 /// refused (a token that may not edit).
 async fn confirm(
     client: &MapClient,
-    url: &str,
+    api: &Api,
     map: &str,
     added: &BTreeSet<String>,
     replaced: bool,
 ) -> anyhow::Result<()> {
     let want = client.map().map;
-    let reader = open(url, map).await?;
+    let reader = api.open_map(map).await?;
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         if let Some(reason) = client.denied().first() {

@@ -3,29 +3,23 @@
 
 use crate::api::Api;
 use crate::args::Watch;
-use anyhow::{Context, bail};
+use anyhow::bail;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::time::Duration;
 use tokio::sync::mpsc;
-use waymark_client::{ClientError, MapClient};
+use waymark_client::MapClient;
 use waymark_protocol::schema;
 use waymark_protocol::schema::diff::{MapDiff, Snapshot};
 use yrs::updates::decoder::Decode;
 
-/// How long to wait for the map to load.
-const SYNC_TIMEOUT: Duration = Duration::from_secs(30);
 /// Close codes after which reconnecting cannot help (PROTOCOL.md §7).
 const FINAL_CODES: [u16; 5] = [1008, 4001, 4003, 4004, 4400];
 
 pub async fn run(a: Watch) -> anyhow::Result<()> {
     let api = Api::new(&a.server)?;
-    let client = connect(&api, &a.map).await?;
-    client
-        .synced(SYNC_TIMEOUT)
-        .await
-        .with_context(|| format!("map {} did not load", a.map))?;
+    let client = api.open_map(&a.map).await?;
     // Every change the server relays arrives as an update; the authors are the clients whose
     // insertions it carries.
     let (tx, mut rx) = mpsc::unbounded_channel::<BTreeSet<u64>>();
@@ -72,20 +66,6 @@ pub async fn run(a: Watch) -> anyhow::Result<()> {
                 reconnect(&client).await;
             }
         }
-    }
-}
-
-async fn connect(api: &Api, map: &str) -> anyhow::Result<MapClient> {
-    match MapClient::connect(api.websocket_url(map)).await {
-        Ok(c) => Ok(c),
-        Err(ClientError::Http { status, body }) => {
-            let message = serde_json::from_str::<Value>(&body)
-                .ok()
-                .and_then(|v| v["message"].as_str().map(str::to_owned))
-                .unwrap_or(body);
-            bail!("the server refused to open map {map} (HTTP {status}): {message}")
-        }
-        Err(e) => Err(e).with_context(|| format!("cannot open map {map}")),
     }
 }
 
