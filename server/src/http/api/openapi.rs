@@ -338,7 +338,16 @@ pub fn document() -> Value {
                 .contains(path)
             {
                 responses["413"] = error(
-                    "map_too_large: the change would take the map past its size limit; nothing was changed",
+                    "map_too_large: the change would take the map past its size limit; nothing was changed. body_too_large: request bodies are limited to 2 MiB",
+                );
+            }
+            if method == "post" {
+                // Every body is read whole, within the request deadline and the size limit.
+                if responses.get("413").is_none() {
+                    responses["413"] = error("body_too_large: request bodies are limited to 2 MiB");
+                }
+                responses["408"] = error(
+                    "body_timeout: the body did not arrive within the request deadline (--handshake-timeout); the connection is closed",
                 );
             }
             responses["401"] = error(
