@@ -100,7 +100,7 @@ async fn a_revoked_user_is_disconnected_and_refused_on_every_path() {
 
     // A token issued after the revocation works.
     let new_ana = token("ana", now());
-    let again = joined(server.url("team"), &new_ana).await;
+    joined(server.url("team"), &new_ana).await;
 
     // It is stored: after a restart the old token is still refused.
     server.kill().await;
@@ -253,7 +253,7 @@ async fn revoking_one_token_leaves_the_users_other_tokens_working() {
         (status, body["error"].as_str()),
         (401, Some("token_revoked"))
     );
-    let again = joined(server.url("team"), &kept).await;
+    joined(server.url("team"), &kept).await;
 
     // A token without an id cannot be revoked alone: the command says what to do instead.
     let undated = access::token_for("ana", "*", Role::Editor, now() + 3600);
