@@ -79,6 +79,22 @@ pub struct Metrics {
     pub redis_connected: Gauge,
     pub limits_hit: Family<LimitLabel, Counter>,
     pub auth_refused: Family<ReasonLabel, Counter>,
+    /// Time to produce an export, by format.
+    pub export_seconds: Family<FormatLabel, Histogram, fn() -> Histogram>,
+    /// Poster renders running now.
+    pub exports_running: Gauge,
+    /// Peak resident memory of the process, sampled when an export ends (bytes).
+    pub export_peak_memory: Gauge,
+}
+
+/// 1 ms .. ~65 s.
+fn export_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(1e-3, 2.0, 17))
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct FormatLabel {
+    pub format: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -118,6 +134,9 @@ impl Metrics {
             redis_connected: Gauge::default(),
             limits_hit: Family::default(),
             auth_refused: Family::default(),
+            export_seconds: Family::new_with_constructor(export_histogram),
+            exports_running: Gauge::default(),
+            export_peak_memory: Gauge::default(),
             registry: Registry::default(),
             inbound: Vec::new(),
             outbound: Outbound(Default::default()),
@@ -126,6 +145,21 @@ impl Metrics {
             "connections",
             "Open WebSocket connections",
             m.connections.clone(),
+        );
+        registry.register(
+            "export_seconds",
+            "Time to produce an export, by format",
+            m.export_seconds.clone(),
+        );
+        registry.register(
+            "exports_running",
+            "Poster exports (svg, png, pdf) being rendered now",
+            m.exports_running.clone(),
+        );
+        registry.register(
+            "export_peak_memory_bytes",
+            "Peak resident memory of the process, as sampled when an export ends",
+            m.export_peak_memory.clone(),
         );
         registry.register(
             "maps_loaded",

@@ -2,11 +2,13 @@
 //!
 //! `serve` runs the HTTP/1.1 loop, `routes` maps paths to handlers (the WebSocket endpoint and the
 //! operational ones), `upgrade` and `connection` turn a WebSocket into a room's subscriber, `api`
-//! is the REST API with its OpenAPI description, `web` serves the browser editor. Nothing below
+//! is the REST API with its OpenAPI description, `renders` bounds what poster exports may cost, `web`
+//! serves the browser editor. Nothing below
 //! this module refers back to it.
 
 pub mod api;
 mod connection;
+mod renders;
 mod routes;
 mod serve;
 mod state;

@@ -13,6 +13,8 @@ pub struct Shared {
     pub rooms: Registry,
     /// Open WebSocket connections, for the connection limits.
     pub connections: Arc<Connections>,
+    /// Poster exports running, for their limits.
+    pub renders: super::renders::Renders,
     next_conn_id: AtomicU64,
 }
 
@@ -22,6 +24,7 @@ impl Shared {
             rooms: Registry::new(Arc::clone(&services)),
             services,
             connections: Default::default(),
+            renders: Default::default(),
             next_conn_id: AtomicU64::new(1),
         })
     }

@@ -13,7 +13,7 @@ use crate::journey::insights;
 use crate::refusal::Refusal;
 use crate::room::{ApplyError, Command};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -209,6 +209,8 @@ pub async fn read_map(
 
 pub async fn export_map(
     State(shared): State<Arc<Shared>>,
+    Extension(access): Extension<Access>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     Path((raw, format)): Path<(String, String)>,
     query: Result<Query<ExportQuery>, QueryRejection>,
 ) -> ApiResult<Response> {
@@ -216,7 +218,8 @@ pub async fn export_map(
     let Query(q) = query.map_err(ApiError::query)?;
     let paper = export_paper(format.0, &q)?;
     let (id, read) = load(&shared, &raw).await?;
-    render(format, &read.map, id.as_str(), paper).await
+    let caller = super::render::caller(&access, peer);
+    render(&shared, &caller, format, &read.map, id.as_str(), paper).await
 }
 
 pub async fn map_insights(

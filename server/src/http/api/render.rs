@@ -2,8 +2,12 @@
 
 use super::error::{ApiError, ApiResult};
 use super::types::ExportQuery;
+use crate::auth::Access;
+use crate::http::Shared;
+use crate::http::renders;
 use crate::journey::export;
 use crate::journey::poster::{self, Paper, PosterError};
+use crate::metrics::FormatLabel;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use waymark_protocol::schema::JourneyMap;
@@ -52,9 +56,122 @@ pub fn export_paper(format: &str, q: &ExportQuery) -> ApiResult<Option<Paper>> {
 }
 
 /// A map exported in `format` (a poster on `paper` if given), as an attachment named
-/// `{name}.{ext}`.
+/// `{name}.{ext}`. A poster is drawn only within its limits (`crate::http::renders`), for
+/// `caller` (a user id, or an address without authentication).
 pub async fn render(
+    shared: &Shared,
+    caller: &str,
     &(format, content_type, ext): &(&'static str, &'static str, &'static str),
+    map: &JourneyMap,
+    name: &str,
+    paper: Option<Paper>,
+) -> ApiResult<Response> {
+    let started = std::time::Instant::now();
+    let poster_format = matches!(format, "svg" | "png" | "pdf");
+    if poster_format && map.cards.len() > renders::MAX_POSTER_CARDS {
+        shared.metrics.limit("poster_cards");
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "poster_too_complex",
+            format!(
+                "this map has {} cards; posters (svg, png, pdf) are drawn for up to {}. Export it \
+                 as csv, markdown, mermaid or json, which have no such limit, or split the map",
+                map.cards.len(),
+                renders::MAX_POSTER_CARDS
+            ),
+        ));
+    }
+    let _slot = if poster_format {
+        match shared.renders.try_start(caller) {
+            Ok(slot) => Some(slot),
+            Err(busy) => return Err(busy_answer(shared, &busy)),
+        }
+    } else {
+        None
+    };
+    let _running = poster_format.then(|| Running::start(shared));
+    let answer = produce(format, content_type, ext, map, name, paper).await;
+    shared
+        .metrics
+        .export_seconds
+        .get_or_create(&FormatLabel { format })
+        .observe(started.elapsed().as_secs_f64());
+    answer
+}
+
+/// Whom a render counts against: the token's user, or without authentication the caller's address
+/// (an IPv6 client as its /64, as the connection limits count it).
+pub fn caller(access: &Access, peer: std::net::SocketAddr) -> String {
+    match &access.user {
+        Some(user) => format!("user:{user}"),
+        None => format!("address:{}", crate::throttle::limited_address(peer.ip())),
+    }
+}
+
+/// Counts a render as running while it lives, and samples the peak memory when it ends.
+struct Running<'a>(&'a Shared);
+
+impl<'a> Running<'a> {
+    fn start(shared: &'a Shared) -> Self {
+        shared.metrics.exports_running.inc();
+        Running(shared)
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.metrics.exports_running.dec();
+        if let Some(peak) = peak_memory() {
+            self.0.metrics.export_peak_memory.set(peak);
+        }
+    }
+}
+
+/// The process's peak resident memory (Linux `VmHWM`), in bytes.
+fn peak_memory() -> Option<i64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: i64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb * 1024)
+}
+
+fn busy_answer(shared: &Shared, busy: &renders::Busy) -> ApiError {
+    let (status, code, message) = match busy {
+        renders::Busy::Caller => {
+            shared.metrics.limit("exports_per_caller");
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_exports",
+                format!(
+                    "you have {} poster exports running; wait for one to finish",
+                    renders::PER_CALLER
+                ),
+            )
+        }
+        renders::Busy::Node(slots) => {
+            shared.metrics.limit("exports_per_node");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "exports_busy",
+                format!(
+                    "this server is drawing {slots} posters, as many as it does at once; retry shortly"
+                ),
+            )
+        }
+    };
+    ApiError::new(status, code, message).retry_after(renders::RETRY_AFTER_SECS)
+}
+
+async fn produce(
+    format: &'static str,
+    content_type: &'static str,
+    ext: &'static str,
     map: &JourneyMap,
     name: &str,
     paper: Option<Paper>,

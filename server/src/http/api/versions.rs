@@ -11,7 +11,7 @@ use crate::refusal::Refusal;
 use crate::store::VersionKind;
 use crate::versions;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -100,6 +100,8 @@ pub async fn read_version(
 
 pub async fn export_version(
     State(shared): State<Arc<Shared>>,
+    Extension(access): Extension<Access>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     Path((raw, number, format)): Path<(String, String, String)>,
     query: Result<Query<ExportQuery>, QueryRejection>,
 ) -> ApiResult<Response> {
@@ -109,7 +111,16 @@ pub async fn export_version(
     let id = existing(&shared, &raw).await?;
     let number = parse_number(&number)?;
     let (_, read) = versions::load(&shared.rooms, &id, number).await?;
-    render(format, &read.map, &format!("{id}-v{number}"), paper).await
+    let caller = super::render::caller(&access, peer);
+    render(
+        &shared,
+        &caller,
+        format,
+        &read.map,
+        &format!("{id}-v{number}"),
+        paper,
+    )
+    .await
 }
 
 /// One side of a comparison: a version number or `current`; returns its label and map.
