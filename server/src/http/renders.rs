@@ -1,5 +1,5 @@
-//! What poster exports (svg, png, pdf) may cost: how many run at once on this node and for one
-//! caller, and how large a map is drawn. The other formats are text, cheap at any size, and are
+//! What poster exports as PNG or PDF may cost: how many run at once on this node and for one
+//! caller, and how large a map is drawn. SVG and the text formats are cheap at any size and are
 //! not limited here.
 //!
 //! Rendering is CPU work on the blocking pool. Bounded to half the cores, renders leave the map
@@ -12,8 +12,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Renders one caller may have running at once.
 pub const PER_CALLER: usize = 2;
-/// Most cards a poster is drawn with. Measured (BENCHMARKS.md, "Poster exports"): a PNG of 1 000
-/// cards takes about 3 s and 300 MiB; cost grows faster than the card count.
+/// Most cards a PNG or PDF poster is drawn with. Measured (BENCHMARKS.md, "Poster exports"): at
+/// 1 000 cards a PNG takes 5.5 s and 350 MiB, a PDF 5.3 s and 52 MiB; at 3 000 a PNG takes 17 s
+/// and 630 MiB.
 pub const MAX_POSTER_CARDS: usize = 1000;
 /// What a refused caller is told to wait, in seconds.
 pub const RETRY_AFTER_SECS: u64 = 5;

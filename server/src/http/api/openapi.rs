@@ -133,9 +133,9 @@ pub fn document() -> Value {
                          "image/svg+xml": {}, "image/png": {}, "application/pdf": {} } },
                      "400": error("unknown_format, invalid_query or invalid_map_id"),
                      "404": error("map_not_found"),
-                     "422": error("poster_too_small: on that paper the text would be under 8 pt; the message names the sheets that fit. poster_too_complex: the map has more cards than a poster (svg, png, pdf) is drawn with (1000); the text formats have no such limit"),
-                     "429": error("too_many_exports: the caller has 2 poster exports running; Retry-After says when to try again"),
-                     "503": error("exports_busy: the server is drawing as many posters as it does at once; Retry-After says when to try again") } }
+                     "422": error("poster_too_small: on that paper the text would be under 8 pt; the message names the sheets that fit. poster_too_complex: the map has more cards than a png or pdf poster is drawn with (1000); svg and the text formats have no such limit"),
+                     "429": error("too_many_exports: the caller has 2 png or pdf exports running; Retry-After says when to try again"),
+                     "503": error("exports_busy: the server is drawing as many png or pdf posters as it does at once; Retry-After says when to try again") } }
     }));
     paths_obj.insert(v1(paths::INSIGHTS), json!({
         "parameters": [id_param()],
@@ -187,9 +187,9 @@ pub fn document() -> Value {
                          "image/svg+xml": {}, "image/png": {}, "application/pdf": {} } },
                      "400": error("unknown_format, invalid_query, invalid_version or invalid_map_id"),
                      "404": error("map_not_found or version_not_found"),
-                     "422": error("poster_too_small: on that paper the text would be under 8 pt; the message names the sheets that fit. poster_too_complex: the map has more cards than a poster (svg, png, pdf) is drawn with (1000); the text formats have no such limit"),
-                     "429": error("too_many_exports: the caller has 2 poster exports running; Retry-After says when to try again"),
-                     "503": error("exports_busy: the server is drawing as many posters as it does at once; Retry-After says when to try again") } }
+                     "422": error("poster_too_small: on that paper the text would be under 8 pt; the message names the sheets that fit. poster_too_complex: the map has more cards than a png or pdf poster is drawn with (1000); svg and the text formats have no such limit"),
+                     "429": error("too_many_exports: the caller has 2 png or pdf exports running; Retry-After says when to try again"),
+                     "503": error("exports_busy: the server is drawing as many png or pdf posters as it does at once; Retry-After says when to try again") } }
     }));
     paths_obj.insert(v1(paths::VERSION_RESTORE), json!({
         "parameters": [id_param(), { "name": "number", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 1 } }],

@@ -67,15 +67,17 @@ pub async fn render(
     paper: Option<Paper>,
 ) -> ApiResult<Response> {
     let started = std::time::Instant::now();
-    let poster_format = matches!(format, "svg" | "png" | "pdf");
+    // Rasterising (png) and converting to PDF are what cost: an SVG of the same poster is cheap at
+    // any size (BENCHMARKS.md, "Poster exports").
+    let poster_format = matches!(format, "png" | "pdf");
     if poster_format && map.cards.len() > renders::MAX_POSTER_CARDS {
         shared.metrics.limit("poster_cards");
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "poster_too_complex",
             format!(
-                "this map has {} cards; posters (svg, png, pdf) are drawn for up to {}. Export it \
-                 as csv, markdown, mermaid or json, which have no such limit, or split the map",
+                "this map has {} cards; png and pdf posters are drawn for up to {}. Export it as \
+                 svg (the same poster, at any size), or as csv, markdown, mermaid or json",
                 map.cards.len(),
                 renders::MAX_POSTER_CARDS
             ),
