@@ -247,6 +247,7 @@ pub async fn decide(
     comment: String,
 ) -> Result<Review, Refusal> {
     check_text("comment", &comment)?;
+    check_text("reviewer", &reviewer)?;
     let mut reviewer = reviewer.trim().to_owned();
     if let Some(user) = user {
         if reviewer.is_empty() {

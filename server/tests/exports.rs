@@ -170,3 +170,40 @@ async fn a_burst_of_exports_by_one_viewer_leaves_live_editing_fast() {
         "render times are measured"
     );
 }
+
+/// A caller that goes away mid-render frees its slot at once, and the render itself stops at its
+/// next step instead of running to the end for nobody.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_render_stops_when_its_caller_goes_away() {
+    use tokio::io::AsyncWriteExt;
+    let server = TestServer::start().await;
+    let imported = http(
+        "POST",
+        &server.http("/api/v1/maps/import?id=left"),
+        Some(&map_of(1000)),
+    )
+    .await;
+    assert_eq!(imported.status, 201, "{}", imported.body);
+    let mut tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    tcp.write_all(b"GET /api/v1/maps/left/export/png HTTP/1.1\r\nHost: waymark\r\n\r\n")
+        .await
+        .unwrap();
+    server.wait_metric("waymark_exports_running", 1.0).await;
+    drop(tcp);
+    server.wait_metric("waymark_exports_running", 0.0).await;
+    let cancelled = "waymark_limits_hit_total{limit=\"export_cancelled\"}";
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while server.metric(cancelled).await < 1.0 {
+        assert!(
+            Instant::now() < deadline,
+            "the render went on after its caller left"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Nothing was counted as a finished PNG export.
+    let text = get(&server.http("/metrics")).await.1;
+    assert_eq!(
+        metric_value(&text, "waymark_export_seconds_count{format=\"png\"}"),
+        0.0
+    );
+}

@@ -448,3 +448,128 @@ async fn the_openapi_description_matches_the_api() {
         }
     }
 }
+
+/// Every field a request body of our own may carry is bounded in the description (a length, a
+/// pattern, an enumeration, a format, or a number of items), and the server holds to the bounds:
+/// one past each is a 400. Imports are described by the generated map schema, whose limits are
+/// the map's own (SCHEMA.md).
+#[tokio::test]
+async fn every_request_field_is_bounded_and_the_bounds_hold() {
+    let server = TestServer::start().await;
+    let doc = http("GET", &server.http("/api/v1/openapi.json"), None)
+        .await
+        .json();
+    let resolve = |schema: &Value| -> Value {
+        match schema["$ref"].as_str() {
+            Some(r) => {
+                let name = r.trim_start_matches("#/components/schemas/");
+                doc["components"]["schemas"][name].clone()
+            }
+            None => schema.clone(),
+        }
+    };
+    let bounded = |field: &Value| {
+        [
+            "maxLength",
+            "pattern",
+            "enum",
+            "format",
+            "maxItems",
+            "maximum",
+        ]
+        .iter()
+        .any(|k| field.get(*k).is_some())
+    };
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Some(raw) = op
+                .get("requestBody")
+                .map(|b| &b["content"]["application/json"]["schema"])
+            else {
+                continue;
+            };
+            if raw["$ref"] == "#/components/schemas/JourneyMap" {
+                continue; // an import: the map's own schema and limits
+            }
+            let schema = resolve(raw);
+            for (name, field) in schema["properties"].as_object().unwrap() {
+                assert!(
+                    bounded(field),
+                    "{method} {path}: `{name}` has no bound: {field}"
+                );
+                if field["type"] == "array" {
+                    assert!(
+                        bounded(&field["items"]),
+                        "{method} {path}: `{name}` items unbounded"
+                    );
+                }
+                checked += 1;
+            }
+        }
+        for param in item["parameters"].as_array().into_iter().flatten() {
+            assert!(
+                bounded(&param["schema"]),
+                "{path}: parameter {param} has no bound"
+            );
+        }
+    }
+    assert!(checked >= 15, "only {checked} fields described");
+
+    // One past each bound is refused.
+    let long = |n: usize| "x".repeat(n);
+    let created = http(
+        "POST",
+        &server.http("/api/v1/maps"),
+        Some(r#"{"id": "bounds"}"#),
+    )
+    .await;
+    assert_eq!(created.status, 201);
+    let v1 = http(
+        "POST",
+        &server.http("/api/v1/maps/bounds/versions"),
+        Some(r#"{"label": "v1"}"#),
+    )
+    .await;
+    assert_eq!(v1.status, 201);
+    let cases = [
+        ("/api/v1/maps", format!(r#"{{"title": "{}"}}"#, long(501))),
+        (
+            "/api/v1/maps/bounds/versions",
+            format!(r#"{{"label": "{}"}}"#, long(201)),
+        ),
+        (
+            "/api/v1/maps/bounds/versions",
+            format!(r#"{{"label": "ok", "description": "{}"}}"#, long(10_001)),
+        ),
+        (
+            "/api/v1/maps/bounds/comments",
+            format!(r#"{{"text": "{}"}}"#, long(10_001)),
+        ),
+        (
+            "/api/v1/maps/bounds/versions/1/review",
+            format!(r#"{{"reviewers": ["{}"]}}"#, long(10_001)),
+        ),
+        (
+            "/api/v1/maps/bounds/versions/1/review",
+            r#"{"reviewers": ["ana"], "due": "2026-02-30"}"#.to_owned(),
+        ),
+        (
+            "/api/v1/maps/bounds/versions/1/review/decisions",
+            format!(
+                r#"{{"reviewer": "ana", "verdict": "approved", "comment": "{}"}}"#,
+                long(10_001)
+            ),
+        ),
+    ];
+    for (url, body) in cases {
+        let res = http("POST", &server.http(url), Some(&body)).await;
+        assert_eq!(
+            res.status,
+            400,
+            "{url} {}: {}",
+            &body[..body.len().min(60)],
+            res.body
+        );
+    }
+}

@@ -94,6 +94,16 @@ pub async fn create_map(
         })?),
         None => None,
     };
+    if req
+        .title
+        .as_ref()
+        .is_some_and(|t| t.chars().count() > MAX_TITLE)
+    {
+        return Err(ApiError::bad_request(
+            "invalid_title",
+            format!("a map's title is at most {MAX_TITLE} characters"),
+        ));
+    }
     let kind = req.kind.as_deref().unwrap_or("journey-map");
     if !MAP_KINDS.contains(&kind) {
         return Err(ApiError::bad_request(
@@ -229,6 +239,9 @@ pub async fn map_insights(
     let (_, read) = load(&shared, &raw).await?;
     Ok(Json(insights::insights(&read.map)))
 }
+
+/// Longest title a map is created with.
+const MAX_TITLE: usize = 500;
 
 /// Most activity entries one request returns.
 const MAX_ACTIVITY: usize = 1000;

@@ -58,11 +58,14 @@ fn json_body(description: &str, schema: Value) -> Value {
     json!({ "description": description, "content": { "application/json": { "schema": schema } } })
 }
 
+/// A map id (`waymark_protocol::MapId`).
+const ID_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$";
+
 fn id_param() -> Value {
     json!({
         "name": "id", "in": "path", "required": true,
         "description": "Map id: 1–128 of letters, digits, '.', '_', '-', starting with a letter or digit.",
-        "schema": { "type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$" }
+        "schema": { "type": "string", "pattern": ID_PATTERN }
     })
 }
 
@@ -97,13 +100,13 @@ pub fn document() -> Value {
                   "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/CreateMap" } } } },
                   "responses": {
                       "201": json_body("Created; the Location header points at the map", json!({ "$ref": "#/components/schemas/Created" })),
-                      "400": error("invalid_body, invalid_map_id, unknown_template or invalid_kind"),
+                      "400": error("invalid_body, invalid_map_id, invalid_title, unknown_template or invalid_kind"),
                       "409": error("map_exists: the id is taken"),
                       "503": error("The server is busy or shutting down") } }
     }));
     paths_obj.insert(v1(paths::IMPORT), json!({
         "post": { "summary": "Create a map from a JSON export", "operationId": "importMap",
-                  "parameters": [{ "name": "id", "in": "query", "required": false, "description": "Id of the new map (generated when absent)", "schema": { "type": "string" } }],
+                  "parameters": [{ "name": "id", "in": "query", "required": false, "description": "Id of the new map (generated when absent)", "schema": { "type": "string", "pattern": ID_PATTERN } }],
                   "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/JourneyMap" } } } },
                   "responses": {
                       "201": json_body("Created", json!({ "$ref": "#/components/schemas/Created" })),
@@ -146,7 +149,7 @@ pub fn document() -> Value {
     }));
     let number_param = json!({ "name": "number", "in": "path", "required": true,
                                "description": "Version number: 1 for a map's first version, then counting up",
-                               "schema": { "type": "integer", "minimum": 1 } });
+                               "schema": { "type": "integer", "minimum": 1, "maximum": i64::MAX } });
     paths_obj.insert(v1(paths::VERSIONS), json!({
         "parameters": [id_param()],
         "get": { "summary": "A map's versions, newest first", "operationId": "listVersions",
@@ -192,9 +195,9 @@ pub fn document() -> Value {
                      "503": error("exports_busy: the server is drawing as many png or pdf posters as it does at once; Retry-After says when to try again") } }
     }));
     paths_obj.insert(v1(paths::VERSION_RESTORE), json!({
-        "parameters": [id_param(), { "name": "number", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 1 } }],
+        "parameters": [id_param(), { "name": "number", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 1, "maximum": i64::MAX } }],
         "post": { "summary": "Restore a version in place: a safety version is taken first, then the map is changed with ordinary edits that live editors see", "operationId": "restoreVersion",
-                  "requestBody": { "required": false, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "properties": { "author": { "type": "string" } } } } } },
+                  "requestBody": { "required": false, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "properties": { "author": { "type": "string", "maxLength": 10000 } } } } } },
                   "responses": {
                       "200": json_body("Restored", json!({ "type": "object", "required": ["id", "restored", "safetyVersion", "changes"], "properties": {
                           "id": { "type": "string" },
@@ -230,7 +233,7 @@ pub fn document() -> Value {
                      "400": error("unknown_format, invalid_query or invalid_map_id"),
                      "404": error("map_not_found") } }
     }));
-    let version_params = json!([id_param(), { "name": "number", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 1 } }]);
+    let version_params = json!([id_param(), { "name": "number", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 1, "maximum": i64::MAX } }]);
     let review_answer = json!({ "type": "object", "required": ["id", "version", "review"], "properties": {
         "id": { "type": "string" }, "version": { "type": "integer" },
         "review": { "$ref": "#/components/schemas/Review" } } });
@@ -238,9 +241,9 @@ pub fn document() -> Value {
         "parameters": version_params.clone(),
         "post": { "summary": "Submit a version for review to named reviewers", "operationId": "submitReview",
                   "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "required": ["reviewers"], "properties": {
-                      "reviewers": { "type": "array", "items": { "type": "string" }, "minItems": 1, "maxItems": 50 },
-                      "due": { "type": "string", "format": "date" },
-                      "submittedBy": { "type": "string" } } } } } },
+                      "reviewers": { "type": "array", "items": { "type": "string", "minLength": 1, "maxLength": 10000 }, "minItems": 1, "maxItems": 50 },
+                      "due": { "type": "string", "format": "date", "description": "A calendar date, YYYY-MM-DD" },
+                      "submittedBy": { "type": "string", "maxLength": 10000 } } } } } },
                   "responses": {
                       "201": json_body("Submitted", review_answer.clone()),
                       "400": error("invalid_reviewers, invalid_due, invalid_body, invalid_version or invalid_map_id"),
@@ -251,9 +254,9 @@ pub fn document() -> Value {
         "parameters": version_params,
         "post": { "summary": "A reviewer approves the version or requests changes", "operationId": "decideReview",
                   "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "required": ["verdict"], "properties": {
-                      "reviewer": { "type": "string", "description": "Required without authentication; with it, the token's user id (the default)" },
+                      "reviewer": { "type": "string", "maxLength": 10000, "description": "Required without authentication; with it, the token's user id (the default)" },
                       "verdict": { "type": "string", "enum": ["approved", "changes-requested"] },
-                      "comment": { "type": "string" } } } } } },
+                      "comment": { "type": "string", "maxLength": 10000 } } } } } },
                   "responses": {
                       "200": json_body("Recorded", review_answer),
                       "400": error("invalid_body, invalid_version or invalid_map_id"),
@@ -262,8 +265,8 @@ pub fn document() -> Value {
     }));
     paths_obj.insert(v1(paths::COMPARE), json!({
         "parameters": [id_param(),
-            { "name": "from", "in": "query", "required": true, "description": "A version number, or `current`", "schema": { "type": "string" } },
-            { "name": "to", "in": "query", "required": false, "description": "A version number, or `current` (the default)", "schema": { "type": "string" } },
+            { "name": "from", "in": "query", "required": true, "description": "A version number, or `current`", "schema": { "type": "string", "pattern": "^([1-9][0-9]{0,17}|current)$" } },
+            { "name": "to", "in": "query", "required": false, "description": "A version number, or `current` (the default)", "schema": { "type": "string", "pattern": "^([1-9][0-9]{0,17}|current)$" } },
             { "name": "format", "in": "query", "required": false, "schema": { "type": "string", "enum": ["json", "markdown"], "default": "json" } }],
         "get": { "summary": "What changed between two versions, entity by entity", "operationId": "compare",
                  "responses": {
@@ -375,20 +378,20 @@ pub fn document() -> Value {
           "schemas": {
             "NewComment": { "type": "object", "additionalProperties": false, "required": ["text"], "properties": {
                 "text": { "type": "string", "minLength": 1, "maxLength": 10000 },
-                "target": { "type": "string", "description": "`<collection>/<entityId>`, e.g. cards/c1; absent for the whole map" },
-                "author": { "type": "string", "description": "Ignored with authentication: the token's user is the author" } } },
+                "target": { "type": "string", "pattern": "^[a-z-]+/[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", "description": "`<collection>/<entityId>`, e.g. cards/c1; absent for the whole map" },
+                "author": { "type": "string", "maxLength": 10000, "description": "Ignored with authentication: the token's user is the author" } } },
             "Error": { "type": "object", "required": ["error", "message"], "properties": {
                 "error": { "type": "string", "description": "Stable code" },
                 "message": { "type": "string", "description": "For people" } } },
             "Template": { "type": "object", "properties": {
                 "name": { "type": "string", "enum": templates }, "title": { "type": "string" }, "description": { "type": "string" } } },
             "CreateMap": { "type": "object", "additionalProperties": false, "properties": {
-                "id": { "type": "string" }, "title": { "type": "string" },
+                "id": { "type": "string", "pattern": ID_PATTERN }, "title": { "type": "string", "maxLength": 500 },
                 "kind": { "type": "string", "enum": waymark_protocol::schema::MAP_KINDS },
                 "template": { "type": "string", "enum": templates } } },
             "CreateVersion": { "type": "object", "additionalProperties": false, "required": ["label"], "properties": {
                 "label": { "type": "string", "minLength": 1, "maxLength": 200 },
-                "description": { "type": "string" }, "author": { "type": "string" } } },
+                "description": { "type": "string", "maxLength": 10000 }, "author": { "type": "string", "maxLength": 10000 } } },
             "Created": { "type": "object", "required": ["id", "url", "websocket"], "properties": {
                 "id": { "type": "string" }, "url": { "type": "string" }, "websocket": { "type": "string" } } },
         } }

@@ -10,6 +10,8 @@ use crate::journey::poster::{self, Paper, PosterError};
 use crate::metrics::FormatLabel;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use waymark_protocol::schema::JourneyMap;
 
 /// Export formats: path name, content type, file extension.
@@ -92,7 +94,7 @@ pub async fn render(
         None
     };
     let _running = poster_format.then(|| Running::start(shared));
-    let answer = produce(format, content_type, ext, map, name, paper).await;
+    let answer = produce(shared, format, content_type, ext, map, name, paper).await;
     shared
         .metrics
         .export_seconds
@@ -170,7 +172,17 @@ fn busy_answer(shared: &Shared, busy: &renders::Busy) -> ApiError {
     ApiError::new(status, code, message).retry_after(renders::RETRY_AFTER_SECS)
 }
 
+/// Sets its flag when dropped: the render's handler is gone.
+struct SetOnDrop(Arc<AtomicBool>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
 async fn produce(
+    shared: &Shared,
     format: &'static str,
     content_type: &'static str,
     ext: &'static str,
@@ -204,12 +216,27 @@ async fn produce(
             if picture == "svg" {
                 poster.svg().map_err(|e| too_small(&e))?.as_bytes().to_vec()
             } else {
-                // Rasterising a large map takes a while: keep it off the async workers.
+                // Rasterising a large map takes a while: keep it off the async workers. When the
+                // caller goes away, this future is dropped, and the render stops at its next step.
                 let png = picture == "png";
-                tokio::task::spawn_blocking(move || if png { poster.png() } else { poster.pdf() })
-                    .await
-                    .map_err(|e| failed(&e))?
-                    .map_err(|e| too_small(&e))?
+                let gone = Arc::new(AtomicBool::new(false));
+                let _watch = SetOnDrop(Arc::clone(&gone));
+                let services = Arc::clone(&shared.services);
+                tokio::task::spawn_blocking(move || {
+                    let stop = || gone.load(Ordering::Relaxed);
+                    let out = if png {
+                        poster.png_unless(&stop)
+                    } else {
+                        poster.pdf_unless(&stop)
+                    };
+                    if matches!(out, Err(PosterError::Cancelled)) {
+                        services.metrics.limit("export_cancelled");
+                    }
+                    out
+                })
+                .await
+                .map_err(|e| failed(&e))?
+                .map_err(|e| too_small(&e))?
             }
         }
     };

@@ -105,21 +105,30 @@ impl Poster {
 
     /// The poster as PNG (150 dpi on paper), which holds one page.
     pub fn png(&self) -> Result<Vec<u8>, PosterError> {
+        self.png_unless(&|| false)
+    }
+
+    /// As [`Poster::png`], given up between its steps (reading the SVG, drawing, encoding) once
+    /// `stop` says so, with [`PosterError::Cancelled`].
+    pub fn png_unless(&self, stop: &dyn Fn() -> bool) -> Result<Vec<u8>, PosterError> {
         let page = self.single("PNG")?;
-        png(
-            &page.svg,
-            if self.paper.is_some() {
-                PAPER_DPI / 72.0
-            } else {
-                1.0
-            },
-        )
+        let scale = if self.paper.is_some() {
+            PAPER_DPI / 72.0
+        } else {
+            1.0
+        };
+        png_unless(&page.svg, scale, stop)
     }
 
     /// The poster as PDF, one page per sheet.
     pub fn pdf(&self) -> Result<Vec<u8>, PosterError> {
+        self.pdf_unless(&|| false)
+    }
+
+    /// As [`Poster::pdf`], given up between its steps once `stop` says so.
+    pub fn pdf_unless(&self, stop: &dyn Fn() -> bool) -> Result<Vec<u8>, PosterError> {
         let pages: Vec<&str> = self.pages.iter().map(|p| p.svg.as_str()).collect();
-        pdf(&pages)
+        pdf_unless(&pages, stop)
     }
 
     fn single(&self, format: &'static str) -> Result<&Page, PosterError> {
@@ -293,6 +302,9 @@ pub enum PosterError {
     Svg(String),
     #[error("the poster could not be rendered: {0}")]
     Render(String),
+    /// Whoever asked for it is gone.
+    #[error("the export was given up: nobody is waiting for it")]
+    Cancelled,
 }
 
 /// The system's fonts, loaded once (the poster asks for DejaVu Sans, installed with the system).
@@ -321,7 +333,21 @@ fn tree(svg: &str) -> Result<usvg::Tree, PosterError> {
 /// The poster as PNG at `scale` pixels per SVG unit, scaled down if it would exceed the pixel
 /// budget.
 pub fn png(svg: &str, scale: f32) -> Result<Vec<u8>, PosterError> {
+    png_unless(svg, scale, &|| false)
+}
+
+fn check(stop: &dyn Fn() -> bool) -> Result<(), PosterError> {
+    if stop() {
+        Err(PosterError::Cancelled)
+    } else {
+        Ok(())
+    }
+}
+
+fn png_unless(svg: &str, scale: f32, stop: &dyn Fn() -> bool) -> Result<Vec<u8>, PosterError> {
+    check(stop)?;
     let tree = tree(svg)?;
+    check(stop)?;
     let size = tree.size();
     let scale = (MAX_PIXELS / (size.width() * size.height()))
         .sqrt()
@@ -337,6 +363,7 @@ pub fn png(svg: &str, scale: f32) -> Result<Vec<u8>, PosterError> {
         tiny_skia::Transform::from_scale(scale, scale),
         &mut pixmap.as_mut(),
     );
+    check(stop)?;
     pixmap
         .encode_png()
         .map_err(|e| PosterError::Render(e.to_string()))
@@ -344,9 +371,15 @@ pub fn png(svg: &str, scale: f32) -> Result<Vec<u8>, PosterError> {
 
 /// The poster as a PDF of one page per SVG, each page the size of its SVG (in points).
 pub fn pdf(pages: &[&str]) -> Result<Vec<u8>, PosterError> {
+    pdf_unless(pages, &|| false)
+}
+
+fn pdf_unless(pages: &[&str], stop: &dyn Fn() -> bool) -> Result<Vec<u8>, PosterError> {
     let failed = |e: svg2pdf::ConversionError| PosterError::Render(e.to_string());
     if let [one] = pages {
+        check(stop)?;
         let tree = tree(one)?;
+        check(stop)?;
         return svg2pdf::to_pdf(
             &tree,
             svg2pdf::ConversionOptions::default(),
@@ -362,6 +395,7 @@ pub fn pdf(pages: &[&str]) -> Result<Vec<u8>, PosterError> {
     let mut out = Pdf::new();
     let mut chunks = Vec::with_capacity(pages.len());
     for (svg, &page_id) in pages.iter().zip(&page_ids) {
+        check(stop)?;
         let tree = tree(svg)?;
         let (w, h) = (tree.size().width(), tree.size().height());
         let (chunk, form) =
