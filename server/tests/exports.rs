@@ -40,7 +40,7 @@ async fn a_map_too_large_for_a_poster_is_refused_with_what_to_do_instead() {
     let imported = http(
         "POST",
         &server.http("/api/v1/maps/import?id=huge"),
-        Some(&map_of(1001)),
+        Some(&map_of(3000)),
     )
     .await;
     assert_eq!(imported.status, 201, "{}", imported.body);
@@ -56,7 +56,7 @@ async fn a_map_too_large_for_a_poster_is_refused_with_what_to_do_instead() {
         assert_eq!(body["error"], "poster_too_complex");
         let message = body["message"].as_str().unwrap();
         assert!(
-            message.contains("1001 cards") && message.contains("up to 1000"),
+            message.contains("3000 cards") && message.contains("up to 1000"),
             "{message}"
         );
         assert!(
@@ -79,7 +79,7 @@ async fn a_map_too_large_for_a_poster_is_refused_with_what_to_do_instead() {
         csv::Reader::from_reader(csv.body.as_bytes())
             .records()
             .count(),
-        1001
+        3000
     );
     assert_eq!(
         server
