@@ -26,26 +26,39 @@ fn token(user: &str, iat: u64) -> String {
         .unwrap()
 }
 
-async fn revoke(data: &std::path::Path, user: &str) {
+/// `waymark args…`: its exit status, standard output and standard error.
+async fn waymark(args: &[&str]) -> (bool, String, String) {
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_waymark"))
-        .args([
-            "revoke",
-            "--user",
-            user,
-            "--reason",
-            "left the team",
-            "--data",
-        ])
-        .arg(data)
+        .args(args)
         .output()
         .await
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.success(), text(&out.stdout), text(&out.stderr))
+}
+
+/// As [`waymark`], which must succeed: its standard output and standard error.
+async fn succeeds(args: &[&str]) -> (String, String) {
+    let (ok, stdout, stderr) = waymark(args).await;
+    assert!(ok, "waymark {args:?}: {stderr}");
+    (stdout, stderr)
+}
+
+fn path(p: &std::path::Path) -> &str {
+    p.to_str().expect("a UTF-8 path")
+}
+
+async fn revoke(data: &std::path::Path, user: &str) {
+    let args = [
+        "revoke",
+        "--user",
+        user,
+        "--reason",
+        "left the team",
+        "--data",
+        path(data),
+    ];
+    let (stdout, _) = succeeds(&args).await;
     assert!(stdout.contains(&format!("revoked user {user}")), "{stdout}");
 }
 
@@ -124,16 +137,7 @@ async fn a_revocation_reaches_every_node_sharing_the_store() {
     let (ana, bob) = (token("ana", now() - 60), token("bob", now() - 60));
     let on_node_1 = joined(nodes[1].url("shared"), &ana).await;
     let bob_on_0 = joined(nodes[0].url("shared"), &bob).await;
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_waymark"))
-        .args(["revoke", "--user", "ana", "--database-url", &db.url])
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeds(&["revoke", "--user", "ana", "--database-url", &db.url]).await;
     let closed = on_node_1
         .wait_closed(Duration::from_secs(15))
         .await
@@ -153,38 +157,25 @@ async fn a_revocation_reaches_every_node_sharing_the_store() {
 #[tokio::test]
 async fn revoking_in_a_directory_without_a_database_is_refused() {
     let empty = tempfile::tempdir().unwrap();
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_waymark"))
-        .args(["revoke", "--user", "ana", "--data"])
-        .arg(empty.path().join("typo"))
-        .output()
-        .await
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let typo = empty.path().join("typo");
+    let (ok, _, stderr) = waymark(&["revoke", "--user", "ana", "--data", path(&typo)]).await;
+    assert!(!ok);
     assert!(stderr.contains("no Waymark database in"), "{stderr}");
     assert!(!empty.path().join("typo").exists(), "nothing was created");
 }
 
 /// Mints a token with `waymark token`, as an operator would: the token and the id it prints.
 async fn minted(user: &str, maps: &str, role: &str) -> (String, String) {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_waymark"))
-        .args(["token", "--user", user, "--map", maps, "--role", role])
-        .args(["--secret", SECRET])
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let args = [
+        "token", "--user", user, "--map", maps, "--role", role, "--secret", SECRET,
+    ];
+    let (stdout, stderr) = succeeds(&args).await;
     let id = stderr
         .split_once("token id: ")
         .and_then(|(_, rest)| rest.split_whitespace().next())
         .unwrap_or_else(|| panic!("no token id in {stderr:?}"))
         .to_owned();
-    (String::from_utf8(out.stdout).unwrap().trim().to_owned(), id)
+    (stdout.trim().to_owned(), id)
 }
 
 async fn rest(
@@ -214,25 +205,17 @@ async fn revoking_one_token_leaves_the_users_other_tokens_working() {
     let on_kept = joined(server.url("team"), &kept).await;
 
     // The whole token given on the command line: its id is read from it.
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_waymark"))
-        .args([
-            "revoke",
-            "--token",
-            &leaked,
-            "--reason",
-            "pasted in a chat",
-            "--data",
-        ])
-        .arg(dir.path())
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let data = path(dir.path());
+    let args = [
+        "revoke",
+        "--token",
+        &leaked,
+        "--reason",
+        "pasted in a chat",
+        "--data",
+        data,
+    ];
+    let (stdout, _) = succeeds(&args).await;
     assert!(
         stdout.contains(&format!("revoked token {leaked_id}")),
         "{stdout}"
@@ -257,14 +240,8 @@ async fn revoking_one_token_leaves_the_users_other_tokens_working() {
 
     // A token without an id cannot be revoked alone: the command says what to do instead.
     let undated = access::token_for("ana", "*", Role::Editor, now() + 3600);
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_waymark"))
-        .args(["revoke", "--token", &undated, "--data"])
-        .arg(dir.path())
-        .output()
-        .await
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (ok, _, stderr) = waymark(&["revoke", "--token", &undated, "--data", data]).await;
+    assert!(!ok);
     assert!(stderr.contains("revoke its user with --user"), "{stderr}");
 }
 
