@@ -10,12 +10,19 @@ use std::io::Write;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use waymark_client::MapClient;
+use waymark_protocol::CloseCode;
 use waymark_protocol::schema;
 use waymark_protocol::schema::diff::{MapDiff, Snapshot};
 use yrs::updates::decoder::Decode;
 
-/// Close codes after which reconnecting cannot help (PROTOCOL.md §7).
-const FINAL_CODES: [u16; 5] = [1008, 4001, 4003, 4004, 4400];
+/// Closes after which reconnecting cannot help (PROTOCOL.md §7): refused, expired, revoked,
+/// deleted.
+const FINAL: [CloseCode; 4] = [
+    CloseCode::PolicyViolation,
+    CloseCode::TokenExpired,
+    CloseCode::AccessRevoked,
+    CloseCode::MapDeleted,
+];
 
 pub async fn run(a: Watch) -> anyhow::Result<()> {
     let api = Api::new(&a.server)?;
@@ -59,7 +66,8 @@ pub async fn run(a: Watch) -> anyhow::Result<()> {
                 if client.is_connected() {
                     continue;
                 }
-                if let Some(closed) = client.closed().filter(|c| FINAL_CODES.contains(&c.code)) {
+                let last = client.closed();
+                if let Some(closed) = last.filter(|c| FINAL.iter().any(|f| f.code() == c.code)) {
                     bail!("the server closed the connection: {} ({})", closed.reason, closed.code);
                 }
                 eprintln!("connection to {} lost; reconnecting", a.map);
