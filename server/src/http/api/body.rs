@@ -2,13 +2,13 @@
 //! has to send its request (`--handshake-timeout`), so a body trickling in cannot hold a
 //! connection and its handler open, and within a size limit, so none can fill memory.
 
+use super::error::ApiError;
 use crate::http::Shared;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 use std::sync::Arc;
 
 /// Largest request body: a JSON export being imported is the largest there is.
@@ -65,12 +65,8 @@ fn too_large() -> String {
 
 /// The API's error answer; the connection is closed after it, since the rest of the body (if
 /// any) was not read.
-fn refusal(status: StatusCode, code: &str, message: String) -> Response {
-    let mut res = (
-        status,
-        axum::Json(json!({ "error": code, "message": message })),
-    )
-        .into_response();
+fn refusal(status: StatusCode, code: &'static str, message: String) -> Response {
+    let mut res = ApiError::new(status, code, message).into_response();
     res.headers_mut()
         .insert(header::CONNECTION, HeaderValue::from_static("close"));
     res
